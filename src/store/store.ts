@@ -45,43 +45,46 @@ export class Store {
   readonly dataDir: string
   readonly location: string
   private readonly sync: boolean
-  private readonly db: Root
-  private readonly tables: Map<TableName, Table<unknown>>
+  private db: Root | undefined
+  private tables = new Map<TableName, Table<unknown>>()
 
   constructor (init: StoreInit) {
     this.dataDir = init.dataDir
     this.location = join(init.dataDir, 'db')
     this.sync = init.sync ?? false
-    this.db = new Level<string, unknown>(this.location, { valueEncoding: 'json' })
+  }
+
+  get isOpen (): boolean { return this.db?.status === 'open' }
+
+  /** Opens (or reopens) the database; a closed LevelDB handle cannot be reopened, so each start makes one. */
+  async start (): Promise<void> {
+    await mkdir(this.dataDir, { recursive: true })
+    const db = new Level<string, unknown>(this.location, { valueEncoding: 'json' })
+    await db.open()
+    this.db = db
     this.tables = new Map(tableNames.map(name => [
       name,
-      new Table<unknown>(name, this.db.sublevel<string, unknown>(name, { valueEncoding: 'json' }), this)
+      new Table<unknown>(name, db.sublevel<string, unknown>(name, { valueEncoding: 'json' }), this)
     ]))
   }
 
-  get isOpen (): boolean { return this.db.status === 'open' }
-
-  async start (): Promise<void> {
-    await mkdir(this.dataDir, { recursive: true })
-    await this.db.open()
-  }
-
   async stop (): Promise<void> {
-    await this.db.close()
+    await this.db?.close()
   }
 
-  /** The typed table `name`; `V` is the JSON shape its values have. */
+  /** The typed table `name`; `V` is the JSON shape its values have. Valid until `stop()`. */
   table<V> (name: TableName): Table<V> {
     const table = this.tables.get(name)
-    if (table === undefined) throw new RangeError(`no table '${name}'`)
+    if (table === undefined) throw new StoreClosedError(`the store is not open (table '${name}')`)
     return table as Table<V>
   }
 
   /** Commits every operation or none, across tables. */
   async batch (ops: StoreOp[]): Promise<void> {
-    if (!this.isOpen) throw new StoreClosedError()
+    const db = this.db
+    if (db === undefined || db.status !== 'open') throw new StoreClosedError()
     if (ops.length === 0) return
-    await this.db.batch(ops.map(op => op.type === 'put'
+    await db.batch(ops.map(op => op.type === 'put'
       ? { type: 'put' as const, key: op.key, value: op.value, sublevel: this.sublevelOf(op.table) }
       : { type: 'del' as const, key: op.key, sublevel: this.sublevelOf(op.table) }), { sync: this.sync })
   }
