@@ -1,0 +1,125 @@
+/**
+ * The libp2p host of a mesh node: TCP, Noise, Yamux, identify, ping, a Kademlia DHT on our own protocol
+ * (server mode, loopback and LAN addresses kept), gossipsub tuned for many peers on one address, bootstrap
+ * peers kept alive, mDNS only when asked, and the private-mesh guards (pre-shared key, allow-list gater).
+ */
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@libp2p/noise'
+import { yamux } from '@libp2p/yamux'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import { bootstrap } from '@libp2p/bootstrap'
+import { mdns } from '@libp2p/mdns'
+import { preSharedKey } from '@libp2p/pnet'
+import { createTopicScoreParams } from '@libp2p/gossipsub/score'
+import { KEEP_ALIVE, type ConnectionGater, type PeerDiscovery, type PrivateKey, type PeerId } from '@libp2p/interface'
+import type { Identify } from '@libp2p/identify'
+import type { Ping } from '@libp2p/ping'
+import type { Clock } from '../util/clock.js'
+import { DHT_PROTOCOL, DIRECTORY_NAMESPACE } from './constants.js'
+import { directoryDhtHooks } from './directory.js'
+
+export interface MeshServices extends Record<string, unknown> {
+  dht: KadDHT
+  pubsub: GossipSub
+  identify: Identify
+  ping: Ping
+}
+
+export type MeshLibp2p = Libp2p<MeshServices>
+
+export interface HostInit {
+  /** Multiaddrs to listen on. */
+  listen: string[]
+  /** Multiaddrs (with /p2p/<id>) of peers to join through. */
+  bootstrap: string[]
+  /** Discover peers on the LAN by multicast DNS. */
+  mdns: boolean
+  /** Private mesh key, in the swarm-key format of `@libp2p/pnet`; absent: an open mesh. */
+  psk?: Uint8Array
+  /** Peer ids allowed to connect (both ways); absent: anyone with the mesh key. */
+  allowList?: Set<string>
+  /** Upper bound on open connections. */
+  maxConnections: number
+  /** Gossip topics whose invalid messages score their sender down. */
+  scoredTopics: string[]
+}
+
+/**
+ * Scoring of an advertisement topic: only invalid messages count (squared, so a few forged adverts push the
+ * sender below the graylist threshold). Adverts are rare, so the delivery-rate penalties are off: they would
+ * punish honest quiet peers.
+ */
+const advertTopicScore = createTopicScoreParams({
+  topicWeight: 1,
+  timeInMeshWeight: 0.01,
+  timeInMeshQuantum: 1000,
+  timeInMeshCap: 100,
+  firstMessageDeliveriesWeight: 1,
+  firstMessageDeliveriesDecay: 0.5,
+  firstMessageDeliveriesCap: 10,
+  meshMessageDeliveriesWeight: 0,
+  meshFailurePenaltyWeight: 0,
+  invalidMessageDeliveriesWeight: -10,
+  invalidMessageDeliveriesDecay: 0.9
+})
+
+/** Denies every peer not on the allow-list, before any stream can be opened on its connection. */
+export function allowListGater (allowList: Set<string>): ConnectionGater {
+  const denied = (peer: PeerId): boolean => !allowList.has(peer.toString())
+  return {
+    denyDialPeer: denied,
+    denyInboundEncryptedConnection: denied,
+    denyOutboundEncryptedConnection: denied
+  }
+}
+
+export async function createHost (init: HostInit, privateKey: PrivateKey, clock: Clock): Promise<MeshLibp2p> {
+  const hooks = directoryDhtHooks(clock)
+  const discovery: Array<(components: any) => PeerDiscovery> = []
+  if (init.bootstrap.length > 0) {
+    // Bootstrap dials once and never again; KEEP_ALIVE makes the connection manager redial a dropped one.
+    discovery.push(bootstrap({ list: init.bootstrap, tagName: KEEP_ALIVE, timeout: 0 }))
+  }
+  if (init.mdns) discovery.push(mdns())
+  return await createLibp2p<MeshServices>({
+    privateKey,
+    addresses: { listen: init.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionProtector: init.psk === undefined ? undefined : preSharedKey({ psk: init.psk }),
+    connectionGater: init.allowList === undefined ? {} : allowListGater(init.allowList),
+    connectionManager: {
+      maxConnections: init.maxConnections,
+      // Many nodes join through one bootstrap at once: the defaults left most of 50 nodes isolated.
+      inboundConnectionThreshold: init.maxConnections,
+      maxIncomingPendingConnections: init.maxConnections
+    },
+    peerDiscovery: discovery,
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({
+        protocol: DHT_PROTOCOL,
+        clientMode: false,
+        peerInfoMapper: passthroughMapper,
+        validators: { [DIRECTORY_NAMESPACE]: hooks.validator },
+        selectors: { [DIRECTORY_NAMESPACE]: hooks.selector }
+      }),
+      pubsub: gossipsub({
+        emitSelf: false,
+        allowPublishToZeroTopicPeers: true,
+        globalSignaturePolicy: 'StrictSign',
+        // Nodes of one host or one NAT share an address; the colocation penalty would starve them all.
+        scoreParams: {
+          IPColocationFactorWeight: 0,
+          topics: Object.fromEntries(init.scoredTopics.map(topic => [topic, advertTopicScore]))
+        }
+      })
+    }
+  })
+}
