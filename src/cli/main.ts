@@ -10,6 +10,7 @@ export interface Command {
 }
 
 export const commands: Record<string, Command> = {
+  audit: { summary: 'verify an exported audit trail (hash chain and signed head)', load: async () => await import('./audit.js') }
 }
 
 export function usage (): string {
