@@ -141,6 +141,13 @@ export class AdvertBoard {
     return new Map(this.rejected)
   }
 
+  /** Gossipsub's score of a peer (below 0 once it sent invalid advertisements); undefined if not exposed. */
+  gossipScore (peerId: string): number | undefined {
+    // getScore is on gossipsub's implementation, not on its published interface.
+    const pubsub = this.components.pubsub as GossipSub & { getScore?: (id: string) => number }
+    return typeof pubsub.getScore === 'function' ? pubsub.getScore(peerId) : undefined
+  }
+
   onAdvert (listener: (advert: FlexAdvert) => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)

@@ -75,7 +75,7 @@ describe('p2p flexibility advertisements', function () {
     }
     // The receivers that got it first-hand scored the forger below zero.
     await waitUntil('forger scored down', () => mesh.nodes.filter(n => n !== forger).some(n =>
-      n.libp2p.services.pubsub.getScore(forger.peerId.toString()) < 0))
+      (n.adverts.gossipScore(forger.peerId.toString()) ?? 0) < 0))
   })
 
   it('a stale or replayed advertisement is rejected', async () => {
