@@ -1,0 +1,5 @@
+export * from './errors.js'
+export * from './fingerprint.js'
+export * from './tls.js'
+export * from './xmlSignature.js'
+export * from './signing.js'
