@@ -1,0 +1,7 @@
+export * from './drEvent.js'
+export * from './drEventTypes.js'
+export * from './drEventLogic.js'
+export * from './customerSession.js'
+export * from './node.js'
+export * from './transitions.js'
+export * from './notProvided.js'
