@@ -1,0 +1,6 @@
+export { encodePayload, encodeMessage, decodePayload, decodeEnvelope, decodeExpected, serviceOf, messageTypes } from './payload.js'
+export type { DecodedPayload } from './payload.js'
+export { parseXml } from './xml.js'
+export type { XmlElement, XmlAttribute, XmlParseOptions } from './xml.js'
+export { NS } from './namespaces.js'
+export { formatDateTime, formatDuration, parseDateTime, parseDuration } from './time.js'

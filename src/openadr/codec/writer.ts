@@ -1,0 +1,54 @@
+/**
+ * Building payload text. Elements are written with the fixed prefixes declared once on the root (see
+ * namespaces.ts), so encoding is string concatenation: no DOM, no serializer.
+ */
+import { formatDateTime, formatDuration } from './time.js'
+
+const escapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\r': '&#13;' }
+const needsEscape = /[&<>"\r]/
+
+export function esc (value: string): string {
+  return needsEscape.test(value) ? value.replace(/[&<>"\r]/g, c => escapes[c] ?? c) : value
+}
+
+/** `<q>content</q>` where content is already markup. */
+export function el (qname: string, content: string): string {
+  return `<${qname}>${content}</${qname}>`
+}
+
+/** `<q>escaped text</q>`. */
+export function leaf (qname: string, value: string): string {
+  return `<${qname}>${esc(value)}</${qname}>`
+}
+
+export function optLeaf (qname: string, value: string | undefined): string {
+  return value === undefined ? '' : leaf(qname, value)
+}
+
+export function each<T> (items: readonly T[] | undefined, write: (item: T) => string): string {
+  if (items === undefined) return ''
+  let out = ''
+  for (const item of items) out += write(item)
+  return out
+}
+
+/** xs:float lexical form. */
+export function floatText (n: number): string {
+  if (Number.isNaN(n)) return 'NaN'
+  if (n === Infinity) return 'INF'
+  if (n === -Infinity) return '-INF'
+  return String(n)
+}
+
+export function boolText (b: boolean): string {
+  return b ? 'true' : 'false'
+}
+
+export function dtstart (ms: number): string {
+  return `<xcal:dtstart><xcal:date-time>${formatDateTime(ms)}</xcal:date-time></xcal:dtstart>`
+}
+
+/** A DurationPropType element (`xcal:duration`, `ei:x-eiRampUp`, `xcal:granularity`, …). */
+export function durationProp (qname: string, ms: number): string {
+  return `<${qname}><xcal:duration>${formatDuration(ms)}</xcal:duration></${qname}>`
+}

@@ -1,0 +1,6 @@
+export * from './common.js'
+export * from './registration.js'
+export * from './event.js'
+export * from './report.js'
+export * from './opt.js'
+export * from './message.js'
