@@ -206,6 +206,7 @@ export class Directory {
       this.publish(AbortSignal.timeout(30_000)).then(
         record => { this.scheduleRefresh(realDelayMs(this.components.clock, record.issuedAtMs + this.init.recordTtlMs / 2)) },
         err => {
+          if (!this.running) return
           this.components.log.warn({ err: (err as Error).message }, 'directory publish failed, retrying')
           this.scheduleRefresh(1000)
         })

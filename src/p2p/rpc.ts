@@ -72,7 +72,7 @@ export async function serve (libp2p: Libp2p, protocol: string, handler: (body: u
       } catch {
         throw new MeshProtocolError('request is not JSON')
       }
-      const answer = await handler(body, from)
+      const answer = await raceAbort(handler(body, from), signal)
       await lp.write(fromString(JSON.stringify(answer)), { signal })
       await stream.close({ signal })
     } catch (err) {
@@ -80,4 +80,14 @@ export async function serve (libp2p: Libp2p, protocol: string, handler: (body: u
       stream.abort(err as Error)
     }
   }, { maxInboundStreams: 64, maxOutboundStreams: 64 })
+}
+
+/** `promise`, or a rejection once `signal` aborts: a hung handler must not hold the stream open forever. */
+async function raceAbort<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) throw signal.reason
+  return await new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => { reject(new MeshRequestTimeoutError('no answer in time from the local handler')) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(resolve, reject).finally(() => { signal.removeEventListener('abort', onAbort) })
+  })
 }
