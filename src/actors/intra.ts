@@ -23,6 +23,8 @@
  *
  * Speed: candidates come from a heap keyed on reliability and are popped lazily, shared by all intervals,
  * so a deviation covered by the first m candidates costs O(N + m log N) for the order, not a full sort.
+ * Equation (2) needs Σ_{j≠i} fʲₜ rⱼ, an O(N·T) sum: pass `paperCapacityKw` (the sum over all j, computed
+ * once per pool) and it becomes the total minus i's own term.
  */
 import { DescendingIndexHeap } from './stats.js'
 
@@ -54,6 +56,11 @@ export interface IntraInit {
   deadbandKw?: number
   /** Floor on σᵢ in equation (1), which is undefined at σ = 0. @default 0.01 */
   minSdKw?: number
+  /**
+   * Σ over all customers of fʲₜ rⱼ (`paperCapacityKw`), for `paper` when several deviations share one pool:
+   * equation (2) then costs O(T) per deviation instead of O(N·T). @default computed on each call
+   */
+  paperCapacityKw?: readonly number[]
 }
 
 export interface SetpointChange {
@@ -106,6 +113,16 @@ class CandidateOrder {
   }
 }
 
+/** Σ_j fʲₜ rⱼ over every customer, per interval: the right side of equation (2) before leaving i out. */
+export function paperCapacityKw (customers: readonly IntraCustomer[]): number[] {
+  const T = customers[0]?.forecastKw.length ?? 0
+  const sum = new Float64Array(T)
+  for (const c of customers) {
+    for (let t = 0; t < T; t++) sum[t] = (sum[t] as number) + (c.forecastKw[t] as number) * c.reliability
+  }
+  return Array.from(sum)
+}
+
 /** Covers the deviation of `customers[deviating]`; inputs are left untouched. */
 export function matchIntra (customers: readonly IntraCustomer[], deviating: number, init: IntraInit = {}): IntraMatch {
   const me = customers[deviating]
@@ -123,6 +140,7 @@ export function matchIntra (customers: readonly IntraCustomer[], deviating: numb
   const reliability = new Float64Array(customers.length)
   customers.forEach((c, j) => { reliability[j] = c.reliability })
   const candidates = new CandidateOrder(reliability, deviating)
+  const capacityAll = strategy === 'paper' ? (init.paperCapacityKw ?? paperCapacityKw(customers)) : []
 
   const deviationKw = new Array<number>(T).fill(0)
   const requiredKw = new Array<number>(T).fill(0)
@@ -144,11 +162,7 @@ export function matchIntra (customers: readonly IntraCustomer[], deviating: numb
     let need: number
     if (strategy === 'paper') {
       need = (forecast - me.errorMeanKw) / sd * me.reliability
-      let capacity = 0
-      for (let j = 0; j < customers.length; j++) {
-        if (j !== deviating) capacity += ((customers[j] as IntraCustomer).forecastKw[t] as number) * (reliability[j] as number)
-      }
-      feasible[t] = need <= capacity
+      feasible[t] = need <= (capacityAll[t] as number) - forecast * me.reliability
       if (need <= 0) continue
     } else {
       need = Math.abs(raw) + k * sd

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { matchIntra, type IntraCustomer, type IntraMatch } from '../../src/actors/intra.js'
+import { matchIntra, paperCapacityKw, type IntraCustomer, type IntraMatch } from '../../src/actors/intra.js'
 import { seededRandom, uniform } from '../../src/util/random.js'
 
 /**
@@ -69,6 +69,15 @@ describe('actors/intra', () => {
     assertSeries(m.uncoveredKw, [7.1, 0], 'uncovered')
     assertSeries(setpointOf(m, 'c2'), [7 - 4.8, 8], 'c2')
     assertSeries(setpointOf(m, 'c3'), [2 - 1.6, 3.5], 'c3')
+  })
+
+  it('paper: a precomputed pool capacity gives the same match', () => {
+    const customers = fixture(0.25)
+    // Σ over all four: 10.9 + c0's own 10·0.5 = 15.9 at t0, 10.9 + 4·0.5 = 12.9 at t1
+    assertSeries(paperCapacityKw(customers), [15.9, 12.9], 'capacity')
+    const pooled = matchIntra(customers, 0, { strategy: 'paper', paperCapacityKw: paperCapacityKw(customers) })
+    assert.deepEqual(pooled.feasible, matchIntra(customers, 0, { strategy: 'paper' }).feasible)
+    assertSeries(pooled.uncoveredKw, [7.1, 0], 'uncovered')
   })
 
   it('leaves a customer within the deadband alone', () => {
