@@ -1,0 +1,109 @@
+/**
+ * Child process of `bench/mesh.ts`: one mesh node alone in its process, driven over the IPC channel (start,
+ * publish an advertisement, time cover requests to given peers, report RSS, stop). Reports every advertisement
+ * it receives with its arrival time, so the parent computes reach-all latency across processes.
+ */
+import '../src/util/polyfills.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { MeshNode } from '../src/p2p/meshNode.js'
+import { pino } from 'pino'
+
+export type ChildCommand =
+  | { type: 'start', bootstrap: string[], marketContext: string }
+  | { type: 'status' }
+  | { type: 'publish', round: number }
+  | { type: 'rtt', targets: string[], count: number }
+  | { type: 'rss' }
+  | { type: 'stop' }
+
+export type ChildEvent =
+  | { type: 'started', peerId: string, addr: string }
+  | { type: 'status', subscribers: number, peers: number }
+  | { type: 'published', atMs: number }
+  | { type: 'advert', round: number, from: string, atMs: number }
+  | { type: 'rtt', ms: number[] }
+  | { type: 'rss', bytes: number }
+  | { type: 'error', message: string }
+
+/** Wall-clock ms with sub-millisecond resolution, comparable across processes of one host. */
+export function preciseNowMs (): number {
+  return performance.timeOrigin + performance.now()
+}
+
+const SLOT_MS = 15 * 60_000
+let node: MeshNode | undefined
+let dataDir: string | undefined
+let marketContext = ''
+
+function send (event: ChildEvent): void { process.send?.(event) }
+
+async function handle (cmd: ChildCommand): Promise<void> {
+  switch (cmd.type) {
+    case 'start': {
+      marketContext = cmd.marketContext
+      dataDir = await mkdtemp(join(tmpdir(), 'adrmesh-bench-'))
+      node = new MeshNode({ dataDir, marketContexts: [marketContext], listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: cmd.bootstrap, requestRatePerSecond: 1000, requestBurst: 1000 },
+        { log: pino({ level: 'error' }) })
+      await node.start()
+      node.adverts.onAdvert(a => { send({ type: 'advert', round: a.flexUpKw[0] ?? -1, from: a.peerId, atMs: preciseNowMs() }) })
+      node.port.onCoverRequest(async req => ({ requestId: req.requestId, peerId: '', accepted: true, committedKw: req.amountsKw }))
+      send({ type: 'started', peerId: node.peerId.toString(), addr: node.multiaddrs[0]!.toString() })
+      return
+    }
+    case 'status': {
+      const n = node!
+      send({ type: 'status', subscribers: n.port.knownPeers(marketContext).length, peers: n.libp2p.getPeers().length })
+      return
+    }
+    case 'publish': {
+      const atMs = preciseNowMs()
+      await node!.publishAdvert(advertContent(marketContext, cmd.round, Date.now()))
+      send({ type: 'published', atMs })
+      return
+    }
+    case 'rtt': {
+      send({ type: 'rtt', ms: await timeCoverRequests(node!, cmd.targets, cmd.count, marketContext) })
+      return
+    }
+    case 'rss': {
+      send({ type: 'rss', bytes: process.memoryUsage().rss })
+      return
+    }
+    case 'stop': {
+      await node?.stop()
+      if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true })
+      process.exit(0)
+    }
+  }
+}
+
+export function advertContent (marketContext: string, round: number, nowMs: number): { marketContext: string, validUntilMs: number, startMs: number, intervalMs: number, flexUpKw: number[], flexDownKw: number[] } {
+  const startMs = Math.floor(nowMs / SLOT_MS) * SLOT_MS
+  return { marketContext, validUntilMs: nowMs + 3_600_000, startMs, intervalMs: SLOT_MS, flexUpKw: [round, ...Array(23).fill(5)], flexDownKw: Array(24).fill(5) }
+}
+
+/** One warm-up request per target (dial), then `count` timed requests round-robin over the targets. */
+export async function timeCoverRequests (node: MeshNode, targets: string[], count: number, marketContext: string): Promise<number[]> {
+  const self = node.peerId.toString()
+  const request = (i: number): Parameters<MeshNode['port']['requestCover']>[1] => ({
+    requestId: `${self}-${i}`, eventRef: { nodeId: self, eventId: 'bench' }, marketContext, startMs: Date.now() + SLOT_MS,
+    intervalMs: SLOT_MS, amountsKw: Array(24).fill(-1), signalType: 'delta', deadlineMs: Date.now() + 60_000, hopLimit: 0, path: [self]
+  })
+  for (const [i, t] of targets.entries()) await node.port.requestCover(t, request(-1 - i))
+  const ms: number[] = []
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now()
+    await node.port.requestCover(targets[i % targets.length]!, request(i))
+    ms.push(performance.now() - t0)
+  }
+  return ms
+}
+
+if (process.send !== undefined && process.argv[1]?.endsWith('_meshNode.js') === true) {
+  process.on('message', (cmd: ChildCommand) => {
+    handle(cmd).catch((err: Error) => { send({ type: 'error', message: err.message }) })
+  })
+  process.on('disconnect', () => { void node?.stop().finally(() => process.exit(0)) })
+}

@@ -1,0 +1,202 @@
+/**
+ * `npm run bench -- mesh [--json] [--only in-process|processes] [--nodes-in-process 50] [--nodes-processes 20]
+ * [--rounds 30] [--requests 50] [--child-flags '--max-semi-space-size=1']`: the libp2p mesh on loopback. N nodes in one process, and N nodes each in its
+ * own process (compiled JS, polyfill first): advertisement reach-all latency (publish → the last of the N-1
+ * others has validated it), matchmaking round trip (cover request → commitment, connection already open), and
+ * RSS per node. With `--json`, one line per case: {"case","nodes","p50Ms","p99Ms","rssMB"}.
+ * Targets: reach-all p99 < 250 ms at N = 50; round trip p99 < 20 ms at N = 20; < 80 MB RSS per node process.
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { pino } from 'pino'
+import { MeshNode } from '../src/p2p/meshNode.js'
+import { seededRandom, randomInt } from '../src/util/random.js'
+import { advertContent, preciseNowMs, timeCoverRequests, type ChildCommand, type ChildEvent } from './_meshNode.js'
+
+const MARKET_CONTEXT = 'http://market.example/adrmesh/bench'
+const here = dirname(fileURLToPath(import.meta.url))
+
+/** V8 flags of each node process (`--child-flags ''` measures Node's defaults). */
+let childFlags = ['--max-semi-space-size=1']
+
+type Arrival = (round: number, to: string, atMs: number) => void
+
+interface BenchNode {
+  peerId: string
+  addr: string
+  publish: (round: number) => Promise<number>
+  status: () => Promise<{ subscribers: number, peers: number }>
+  rtt: (targets: string[], count: number) => Promise<number[]>
+  rssBytes: () => Promise<number>
+  stop: () => Promise<void>
+}
+
+async function inProcessNode (bootstrap: string[], onArrival: Arrival): Promise<BenchNode> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'adrmesh-bench-'))
+  const node = new MeshNode({ dataDir, marketContexts: [MARKET_CONTEXT], listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, requestRatePerSecond: 1000, requestBurst: 1000 },
+    { log: pino({ level: 'error' }) })
+  await node.start()
+  const peerId = node.peerId.toString()
+  node.adverts.onAdvert(a => { onArrival(a.flexUpKw[0] ?? -1, peerId, preciseNowMs()) })
+  node.port.onCoverRequest(async req => ({ requestId: req.requestId, peerId: '', accepted: true, committedKw: req.amountsKw }))
+  return {
+    peerId,
+    addr: node.multiaddrs[0]!.toString(),
+    publish: async round => {
+      const atMs = preciseNowMs()
+      await node.publishAdvert(advertContent(MARKET_CONTEXT, round, Date.now()))
+      return atMs
+    },
+    status: async () => ({ subscribers: node.port.knownPeers(MARKET_CONTEXT).length, peers: node.libp2p.getPeers().length }),
+    rtt: async (targets, count) => await timeCoverRequests(node, targets, count, MARKET_CONTEXT),
+    rssBytes: async () => process.memoryUsage().rss,
+    stop: async () => { await node.stop(); await rm(dataDir, { recursive: true, force: true }) }
+  }
+}
+
+async function processNode (bootstrap: string[], onArrival: Arrival): Promise<BenchNode> {
+  const child: ChildProcess = fork(join(here, '_meshNode.js'), [], {
+    // A 1 MB young generation: the default (16 MB semi-spaces) costs ~15 MB of RSS per process for nothing a
+    // mesh node needs; `adrmesh node` deployments should run with the same flag.
+    execArgv: [...childFlags, '--import', join(here, '..', 'src', 'util', 'polyfills.js')],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+  })
+  const waiting = new Map<string, Array<(e: ChildEvent) => void>>()
+  const exited = new Promise<void>(resolve => child.once('exit', () => { resolve() }))
+  let peerId = ''
+  child.on('message', (e: ChildEvent) => {
+    if (e.type === 'advert') { onArrival(e.round, peerId, e.atMs); return }
+    if (e.type === 'error') { console.error(`mesh bench child: ${e.message}`); return }
+    waiting.get(e.type)?.shift()?.(e)
+  })
+  const ask = async <T extends ChildEvent['type']>(cmd: ChildCommand, answer: T): Promise<Extract<ChildEvent, { type: T }>> =>
+    await new Promise(resolve => {
+      const list = waiting.get(answer) ?? []
+      list.push(e => { resolve(e as Extract<ChildEvent, { type: T }>) })
+      waiting.set(answer, list)
+      child.send(cmd)
+    })
+  const started = await ask({ type: 'start', bootstrap, marketContext: MARKET_CONTEXT }, 'started')
+  peerId = started.peerId
+  return {
+    peerId,
+    addr: started.addr,
+    publish: async round => (await ask({ type: 'publish', round }, 'published')).atMs,
+    status: async () => await ask({ type: 'status' }, 'status'),
+    rtt: async (targets, count) => (await ask({ type: 'rtt', targets, count }, 'rtt')).ms,
+    rssBytes: async () => (await ask({ type: 'rss' }, 'rss')).bytes,
+    stop: async () => { child.send({ type: 'stop' }); await exited }
+  }
+}
+
+function percentile (values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p / 100 * sorted.length) - 1))] ?? NaN
+}
+
+async function sleep (ms: number): Promise<void> { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+interface CaseResult { reachMs: number[], missedRounds: number, rttMs: number[], rssMBPerNode: number, readyS: number }
+
+async function runMesh (n: number, make: typeof inProcessNode, rounds: number, requests: number, rssOf: (nodes: BenchNode[]) => Promise<number>): Promise<CaseResult> {
+  const arrivals = new Map<number, Map<string, number>>()
+  const onArrival: Arrival = (round, to, atMs) => {
+    let m = arrivals.get(round)
+    if (m === undefined) arrivals.set(round, m = new Map())
+    if (!m.has(to)) m.set(to, atMs)
+  }
+  const t0 = Date.now()
+  const first = await make([], onArrival)
+  const nodes = [first]
+  try {
+    // Join in batches: all at once would be a handshake storm on the bootstrap node.
+    for (let i = 1; i < n; i += 10) {
+      nodes.push(...await Promise.all(Array.from({ length: Math.min(10, n - i) }, async () => await make([first.addr], onArrival))))
+    }
+    const reachAll = async (round: number, timeoutMs: number): Promise<number | undefined> => {
+      const publisher = nodes[((round % n) + n) % n]!
+      const at = await publisher.publish(round)
+      const until = Date.now() + timeoutMs
+      while (Date.now() < until) {
+        const m = arrivals.get(round)
+        if (m !== undefined && m.size >= n - 1) return Math.max(...m.values()) - at
+        await sleep(2)
+      }
+      return undefined
+    }
+    // Ready: every node has gossip peers on the topic, and one warm-up advert reached everyone.
+    let warm = 1_000_000
+    for (;;) {
+      const statuses = await Promise.all(nodes.map(async x => await x.status()))
+      if (statuses.every(s => s.subscribers >= Math.min(n - 1, 3)) && await reachAll(warm++, 2000) !== undefined) break
+      if (Date.now() - t0 > 120_000) throw new Error(`mesh of ${n} not ready after 120 s`)
+      await sleep(500)
+    }
+    const readyS = (Date.now() - t0) / 1000
+    const reachMs: number[] = []
+    let missedRounds = 0
+    for (let r = 0; r < rounds; r++) {
+      const ms = await reachAll(r, 5000)
+      if (ms === undefined) missedRounds++
+      else reachMs.push(ms)
+      await sleep(50)
+    }
+    const random = seededRandom(5)
+    const rttMs: number[] = []
+    const requesters = Math.min(5, n - 1)
+    for (let k = 0; k < requesters; k++) {
+      const requester = nodes[1 + k]!
+      const others = nodes.filter(x => x !== requester)
+      const targets = Array.from({ length: 3 }, () => others[randomInt(random, others.length)]!.peerId)
+      rttMs.push(...await requester.rtt(targets, requests))
+    }
+    const rssMBPerNode = await rssOf(nodes) / 1024 / 1024
+    return { reachMs, missedRounds, rttMs, rssMBPerNode, readyS }
+  } finally {
+    await Promise.allSettled(nodes.map(async x => { await x.stop() }))
+  }
+}
+
+function option (argv: string[], name: string, fallback: number): number {
+  const i = argv.indexOf(name)
+  const v = i >= 0 ? Number(argv[i + 1]) : fallback
+  if (!Number.isFinite(v) || v < 1) throw new RangeError(`${name} must be a positive number`)
+  return v
+}
+
+export async function run (argv: string[]): Promise<void> {
+  const json = argv.includes('--json')
+  const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined
+  const rounds = option(argv, '--rounds', 30)
+  const requests = option(argv, '--requests', 50)
+  if (argv.includes('--child-flags')) childFlags = (argv[argv.indexOf('--child-flags') + 1] ?? '').split(' ').filter(f => f !== '')
+  const modes = [
+    { mode: 'in-process', n: option(argv, '--nodes-in-process', 50), make: inProcessNode, rss: async (nodes: BenchNode[]) => process.memoryUsage().rss / nodes.length },
+    { mode: 'processes', n: option(argv, '--nodes-processes', 20), make: processNode, rss: async (nodes: BenchNode[]) => Math.max(...await Promise.all(nodes.map(async x => await x.rssBytes()))) }
+  ].filter(m => only === undefined || m.mode === only)
+  for (const m of modes) {
+    const r = await runMesh(m.n, m.make, rounds, requests, m.rss)
+    const cases = [
+      { case: `reach-all/${m.mode}`, values: r.reachMs, targetP99: m.n >= 50 ? 250 : undefined },
+      { case: `round-trip/${m.mode}`, values: r.rttMs, targetP99: m.n >= 20 && m.mode === 'processes' ? 20 : undefined }
+    ]
+    for (const c of cases) {
+      const p50Ms = Number(percentile(c.values, 50).toFixed(2))
+      const p99Ms = Number(percentile(c.values, 99).toFixed(2))
+      const rssMB = Number(r.rssMBPerNode.toFixed(1))
+      if (json) {
+        console.log(JSON.stringify({ case: c.case, nodes: m.n, p50Ms, p99Ms, rssMB }))
+      } else {
+        const target = c.targetP99 === undefined ? '' : `  p99/target ${(p99Ms / c.targetP99).toFixed(2)} (target ${c.targetP99} ms)`
+        console.log(`${c.case.padEnd(24)} N=${m.n}  p50 ${p50Ms} ms  p99 ${p99Ms} ms  (${c.values.length} samples)${target}`)
+      }
+    }
+    if (!json) {
+      const rssNote = m.mode === 'processes' ? `max RSS per node process ${r.rssMBPerNode.toFixed(1)} MB (target 80 MB, ratio ${(r.rssMBPerNode / 80).toFixed(2)})` : `process RSS / N = ${r.rssMBPerNode.toFixed(1)} MB per node`
+      console.log(`  ${m.mode}: ready in ${r.readyS.toFixed(1)} s, ${r.missedRounds}/${rounds} adverts missed someone within 5 s, ${rssNote}`)
+    }
+  }
+}
