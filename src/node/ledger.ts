@@ -50,6 +50,12 @@ export interface Reservation extends ReservationRequest {
 export interface ReserveOptions {
   /** The reservations lapse at this clock time unless confirmed by reserving again without it. */
   expiresAtMs?: number
+  /**
+   * Release the holder's other reservations in the same batch (a re-dispatch): the kW they held count as
+   * available to the new requests, and no other holder can take them in between.
+   * @default false
+   */
+  replace?: boolean
   /** Store operations committed in the same batch. */
   also?: StoreOp[]
 }
@@ -114,9 +120,9 @@ export class ReservationLedger {
   }
 
   /** kW the customer has reserved per interval of `window` (the peak within each interval). */
-  reserved (customerId: string, window: LedgerWindow, exceptId?: string): FlexProfile {
+  reserved (customerId: string, window: LedgerWindow, ignore: (r: Reservation) => boolean = () => false): FlexProfile {
     const held = [...(this.byCustomer.get(customerId)?.values() ?? [])]
-      .filter(r => r.id !== exceptId && !this.lapsed(r))
+      .filter(r => !ignore(r) && !this.lapsed(r))
     return profileOf(held, window)
   }
 
@@ -141,15 +147,18 @@ export class ReservationLedger {
   /**
    * Reserves every request for `holder`, or none: throws InsufficientFlexibilityError naming the first
    * customer and interval short of flexibility. A holder's earlier reservation with the same id is
-   * replaced (its kW count as available to it).
+   * replaced (its kW count as available to it); with `replace`, all its earlier reservations are.
    */
   async reserve (holder: string, requests: ReservationRequest[], options: ReserveOptions = {}): Promise<Reservation[]> {
     return await this.serialised(async () => {
       const made = requests.map(request => this.toReservation(holder, request, options.expiresAtMs))
+      const replace = options.replace ?? false
+      const superseded = replace ? this.byHolder(holder).filter(old => !made.some(r => r.id === old.id)) : []
       const pending = new Map<string, Reservation[]>()
       for (const r of made) {
         const ahead = pending.get(r.customerId) ?? []
-        const available = await this.availableExcept(r.customerId, r.window, r.id, ahead)
+        const ignore = (held: Reservation): boolean => held.id === r.id || (replace && held.holder === holder)
+        const available = await this.availableExcept(r.customerId, r.window, ignore, ahead)
         for (let t = 0; t < r.window.intervals; t++) {
           const up = r.upKw[t] ?? 0
           const down = r.downKw[t] ?? 0
@@ -160,7 +169,9 @@ export class ReservationLedger {
         }
         pending.set(r.customerId, [...ahead, r])
       }
-      await this.store.batch([...made.map(r => this.table.putOp(r.id, r)), ...(options.also ?? [])])
+      await this.store.batch([...superseded.map(r => this.table.delOp(r.id)), ...made.map(r => this.table.putOp(r.id, r)),
+        ...(options.also ?? [])])
+      for (const r of superseded) this.byCustomer.get(r.customerId)?.delete(r.id)
       for (const r of made) this.index(r)
       this.log.debug({ holder, reservations: made.length }, 'reserved')
       return made
@@ -186,10 +197,10 @@ export class ReservationLedger {
     return [...this.byCustomer.values()].flatMap(m => [...m.values()])
   }
 
-  private async availableExcept (customerId: string, window: LedgerWindow, exceptId?: string,
+  private async availableExcept (customerId: string, window: LedgerWindow, ignore?: (r: Reservation) => boolean,
     alsoHeld: Reservation[] = []): Promise<FlexProfile> {
     const capability = await this.capabilities(customerId, window)
-    const held = this.reserved(customerId, window, exceptId)
+    const held = this.reserved(customerId, window, ignore)
     const extra = alsoHeld.length === 0 ? undefined : profileOf(alsoHeld, window)
     const free = (cap: number[] | undefined, res: number[], more: number[] | undefined): number[] =>
       res.map((r, t) => Math.max(0, (cap?.[t] ?? 0) - r - (more?.[t] ?? 0)))

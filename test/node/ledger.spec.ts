@@ -97,6 +97,24 @@ describe('node/ledger', () => {
     assert.deepEqual(await l.available('c1', w15(t0, 1)), { flexUpKw: [2], flexDownKw: [1] })
   })
 
+  it('with replace, a holder moves its reservations in one step and no other holder slips in between', async () => {
+    const l = await ledger()
+    await l.reserve('event:E1', [
+      { customerId: 'c1', window: w15(t0, 1), upKw: [0], downKw: [5] },
+      { customerId: 'c2', window: w15(t0, 1), upKw: [0], downKw: [1] }
+    ])
+    // c1 opted out: its 5 kW move to c2 (4 kW) and the rest is dropped, in one serialised change
+    const [moved, rival] = await Promise.allSettled([
+      l.reserve('event:E1', [{ customerId: 'c2', window: w15(t0, 1), upKw: [0], downKw: [4] }], { replace: true }),
+      l.reserve('event:E2', [{ customerId: 'c2', window: w15(t0, 1), upKw: [0], downKw: [3] }])
+    ])
+    assert.equal(moved.status, 'fulfilled')
+    assert.equal(rival.status, 'rejected')
+    assert.deepEqual(l.byHolder('event:E1').map(r => [r.customerId, r.downKw]), [['c2', [4]]])
+    assert.deepEqual(await l.available('c1', w15(t0, 1)), { flexUpKw: [2], flexDownKw: [5] })
+    assert.deepEqual((await store.table<{ customerId: string }>('reservations').values()).map(r => r.customerId), ['c2'])
+  })
+
   it('a peer promise shrinks what the node advertises, and lapses when not confirmed in time', async () => {
     const l = await ledger()
     assert.deepEqual(await l.availableTotal(['c1', 'c2'], w15(t0, 1)), { flexUpKw: [3], flexDownKw: [9] })
