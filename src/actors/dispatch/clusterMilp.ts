@@ -26,6 +26,12 @@ export interface ClusterMilpInit {
    * @default 8
    */
   segments?: number
+  /**
+   * Also run one merit-order pass with p_min repair over all customers per interval and keep it where it
+   * is cheaper than the cluster split (false measures the cluster profiles alone).
+   * @default true
+   */
+  customerPass?: boolean
 }
 
 interface LpSolver { Solve: (model: LpModel) => SolveResult }
@@ -55,6 +61,13 @@ export function dispatchByClusterMilp (problem: DispatchProblem, init: ClusterMi
 
   const changeKw = new Float64Array(n * t)
   const moveKw = new Float64Array(n)
+  const globalMoveKw = new Float64Array(n)
+  /** Cost of one interval's moves up to a constant: flexibility at price-adjusted cost plus breach. */
+  const intervalCost = (move: Float64Array, unplaced: number): number => {
+    let c = breach * unplaced
+    for (let i = 0; i < n; i++) c += (move[i] as number) * (effectiveCost[i] as number)
+    return c
+  }
   const effectiveCost = new Float64Array(n)
   for (let k = 0; k < t; k++) {
     const goal = target[k] as number
@@ -72,9 +85,17 @@ export function dispatchByClusterMilp (problem: DispatchProblem, init: ClusterMi
       const share = shares[g] as number
       if (share > EPS_KW) unplaced += fillByMeritOrder(slice(dir.clusterOrders[g] as Uint32Array), share, moveKw)
     }
-    if (unplaced > EPS_KW) fillByMeritOrder(slice(dir.order), unplaced, moveKw)
+    if (unplaced > EPS_KW) unplaced = fillByMeritOrder(slice(dir.order), unplaced, moveKw)
+    // The cluster split can strand a p_min repair inside one cluster; a single merit-order pass over all
+    // customers is the safeguard, kept only where it is cheaper.
+    let best = moveKw
+    if (init.customerPass ?? true) {
+      globalMoveKw.fill(0)
+      const globalUnplaced = fillByMeritOrder(slice(dir.order), Math.abs(goal), globalMoveKw)
+      if (intervalCost(globalMoveKw, globalUnplaced) < intervalCost(moveKw, unplaced)) best = globalMoveKw
+    }
     for (let i = 0; i < n; i++) {
-      const m = moveKw[i] as number
+      const m = best[i] as number
       if (m > 0) changeKw[i * t + k] = dir.sign * m
     }
   }

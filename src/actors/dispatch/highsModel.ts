@@ -26,6 +26,12 @@ export interface HighsDispatchInit {
    * @default 120
    */
   timeLimitS?: number
+  /**
+   * HiGHS presolve. Off for the pure LP by default: measured here, presolve takes 29 s of a 30 s solve of
+   * 2,000 customers × 96 intervals that solves in 0.7 s without it; the MILP keeps HiGHS's choice.
+   * @default 'off' for an LP, 'choose' for a MILP
+   */
+  presolve?: 'on' | 'off' | 'choose'
 }
 
 /** How the HiGHS solve ended, beside the plan. */
@@ -163,7 +169,8 @@ export async function dispatchWithHighs (problem: DispatchProblem, init: HighsDi
     model.options.set({
       output_flag: false,
       mip_rel_gap: init.mipRelGap ?? 0.001,
-      time_limit: init.timeLimitS ?? 120
+      time_limit: init.timeLimitS ?? 120,
+      presolve: init.presolve ?? (data.integrality === undefined ? 'off' : 'choose')
     })
     model.run()
     const code = model.getModelStatus()
