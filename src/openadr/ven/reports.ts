@@ -1,0 +1,119 @@
+/**
+ * The reports a VEN offers and the ones it serves: metadata for oadrRegisterReport, and for each report
+ * request a timer that samples its data points every `granularity` and sends them every
+ * `reportBackDuration` (within the request's reportInterval, when it has one), on the injected clock.
+ */
+import { realDelayMs } from '../../util/clock.js'
+import type { Clock } from '../../util/clock.js'
+import type { OadrReport, OadrReportRequest, ReportInterval, ReportName } from '../model/report.js'
+import { ReportNotSupportedError } from '../errors.js'
+import type { ReadReport } from './types.js'
+
+export interface ReportScheduleInit {
+  clock: Clock
+  offered: OadrReport[]
+  readReport?: ReadReport
+  send: (report: OadrReport) => Promise<void>
+  onError: (err: Error) => void
+}
+
+interface Active {
+  request: OadrReportRequest
+  reportName?: ReportName
+  timer?: NodeJS.Timeout
+  nextMs: number
+  sent: number
+}
+
+export class ReportSchedule {
+  private readonly active = new Map<string, Active>()
+
+  constructor (private readonly init: ReportScheduleInit) {}
+
+  /** The offered reports as sent in oadrRegisterReport (reportRequestID 0, created now). */
+  metadata (nowMs: number): OadrReport[] {
+    return this.init.offered.map(r => ({ ...r, reportRequestID: '0', createdDateTimeMs: nowMs }))
+  }
+
+  activeIds (): string[] { return [...this.active.keys()] }
+
+  /** Starts serving a request; a request for a report this VEN did not offer is refused (461). */
+  start (request: OadrReportRequest): void {
+    const offered = this.init.offered.find(r => r.reportSpecifierID === request.reportSpecifier.reportSpecifierID)
+    if (offered === undefined) throw new ReportNotSupportedError(`no report ${request.reportSpecifier.reportSpecifierID} is offered`)
+    const known = new Set((offered.oadrReportDescriptions ?? []).map(d => d.rID))
+    for (const p of request.reportSpecifier.specifierPayloads) {
+      if (!known.has(p.rID)) throw new ReportNotSupportedError(`report ${offered.reportSpecifierID} has no data point ${p.rID}`)
+    }
+    this.cancel(request.reportRequestID)
+    const spec = request.reportSpecifier
+    const periodMs = this.periodOf(request)
+    const firstMs = Math.max(this.init.clock.now(), spec.reportInterval?.dtstartMs ?? -Infinity) + periodMs
+    const reportName = offered.reportName?.replace(/^METADATA_/, '') as ReportName | undefined
+    const entry: Active = { request, nextMs: firstMs, sent: 0, ...(reportName === undefined ? {} : { reportName }) }
+    this.active.set(request.reportRequestID, entry)
+    this.arm(entry)
+  }
+
+  cancel (reportRequestID: string): boolean {
+    const entry = this.active.get(reportRequestID)
+    if (entry === undefined) return false
+    clearTimeout(entry.timer)
+    this.active.delete(reportRequestID)
+    return true
+  }
+
+  stopAll (): void {
+    for (const id of [...this.active.keys()]) this.cancel(id)
+  }
+
+  /** Builds the report covering the reporting period that ends at `endMs`. */
+  build (entry: Active, endMs: number): OadrReport {
+    const spec = entry.request.reportSpecifier
+    const periodMs = this.periodOf(entry.request)
+    const granularityMs = spec.granularityMs > 0 ? spec.granularityMs : periodMs
+    const count = Math.max(1, Math.round(periodMs / granularityMs))
+    const startMs = endMs - count * granularityMs
+    const intervals: ReportInterval[] = []
+    for (let k = 0; k < count; k++) {
+      const s = startMs + k * granularityMs
+      const payloads = []
+      for (const p of spec.specifierPayloads) {
+        const value = this.init.readReport?.(p.rID, s, s + granularityMs, entry.request)
+        if (value !== undefined) payloads.push({ rID: p.rID, value })
+      }
+      if (payloads.length > 0) intervals.push({ dtstartMs: s, durationMs: granularityMs, payloads })
+    }
+    return {
+      dtstartMs: startMs,
+      durationMs: count * granularityMs,
+      ...(intervals.length === 0 ? {} : { intervals }),
+      eiReportID: `${entry.request.reportRequestID}-${entry.sent}`,
+      reportRequestID: entry.request.reportRequestID,
+      reportSpecifierID: spec.reportSpecifierID,
+      ...(entry.reportName === undefined ? {} : { reportName: entry.reportName }),
+      createdDateTimeMs: this.init.clock.now()
+    }
+  }
+
+  private periodOf (request: OadrReportRequest): number {
+    const spec = request.reportSpecifier
+    return Math.max(1000, spec.reportBackDurationMs > 0 ? spec.reportBackDurationMs : spec.granularityMs)
+  }
+
+  private arm (entry: Active): void {
+    const end = entry.request.reportSpecifier.reportInterval
+    if (end !== undefined && end.durationMs > 0 && entry.nextMs > end.dtstartMs + end.durationMs) {
+      this.active.delete(entry.request.reportRequestID)
+      return
+    }
+    entry.timer = setTimeout(() => {
+      if (this.active.get(entry.request.reportRequestID) !== entry) return
+      const report = this.build(entry, entry.nextMs)
+      entry.sent++
+      entry.nextMs += this.periodOf(entry.request)
+      this.init.send(report).catch(this.init.onError)
+      this.arm(entry)
+    }, realDelayMs(this.init.clock, entry.nextMs))
+  }
+}
