@@ -16,9 +16,11 @@ import { notProvidedActor } from './notProvided.js'
 
 /** What a customer can do, from its METADATA and `x-` forecast reports or the JSON API (docs/design.md units). */
 export interface CustomerCapabilities {
+  /** Forecast flow without DR (kW, load convention), on the forecast grid. */
+  baselineKw: number[]
   flexUpKw: number[]
   flexDownKw: number[]
-  /** Start of `flexUpKw[0]`/`flexDownKw[0]` and their interval length. */
+  /** Start of the series' first interval and their interval length. */
   forecastStartMs: number
   forecastIntervalMs: number
   /** Virtual cost of flexibility, currency per kWh, per direction. */

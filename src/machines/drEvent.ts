@@ -318,7 +318,7 @@ export const drEventMachine = setup({
         reporting: {
           invoke: {
             src: 'sendCompletionReport',
-            input: ({ context }) => ({ eventId: context.request.eventId, origin: context.request.origin, intervals: context.intervals, peer: context.request.peer }),
+            input: ({ context }) => ({ eventId: context.request.eventId, origin: context.request.origin, request: context.request, intervals: context.intervals, peer: context.request.peer }),
             onDone: '#drEvent.completed',
             onError: { target: '#drEvent.failed', actions: assign({ failure: ({ context, event }) => failure(context.request.eventId, 'reporting', event.error) }) }
           }

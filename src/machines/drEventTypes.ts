@@ -120,6 +120,7 @@ export interface FailureNotice {
 export interface CompletionSummary {
   eventId: string
   origin: EventOrigin
+  request: DrRequest
   intervals: IntervalRecord[]
   peer?: PeerRequestInfo
 }

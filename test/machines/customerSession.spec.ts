@@ -5,7 +5,7 @@ import { transitionRecorder, type TransitionRecord } from '../../src/machines/tr
 import { ManualTimers, MINUTE, settle, T0 } from './harness.js'
 
 const capabilities: CustomerCapabilities = {
-  flexUpKw: [1, 1], flexDownKw: [3, 2], forecastStartMs: T0, forecastIntervalMs: 15 * MINUTE,
+  baselineKw: [5], flexUpKw: [1, 1], flexDownKw: [3, 2], forecastStartMs: T0, forecastIntervalMs: 15 * MINUTE,
   costUpPerKwh: 0.1, costDownPerKwh: 0.2, minActivationKw: 0.5, pvKw: 5, batteryKwh: 10
 }
 

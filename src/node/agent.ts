@@ -1,0 +1,375 @@
+/**
+ * The agent: one virtual node. It runs one DR-event actor (src/machines/drEvent.ts) per event, with the
+ * decisions of agentDecisions.ts, and owns what makes them durable:
+ * - every transition is appended to the event's audit trail, in the same atomic batch as the actor's
+ *   persisted snapshot and its summary (table `events`), before any effect of the transition goes out:
+ *   effect actions wait in an outbox, and invoked actors wait for that write before they act;
+ * - every wait is a timer of the durable scheduler (kind `dr-wait`) on an absolute deadline;
+ * - on start, every live event actor is restored from its snapshot and carries on.
+ * The node's own lifecycle is the node chart (starting → ready → draining → stopped).
+ */
+import { createActor, fromPromise, type Actor, type SnapshotFrom } from 'xstate'
+import { pino, type Logger } from 'pino'
+import { drEventMachine } from '../machines/drEvent.js'
+import { nodeMachine } from '../machines/node.js'
+import { stateKey, transitionRecorder, type TransitionRecord } from '../machines/transitions.js'
+import type { DrEventInput, DrRequest, IntervalRecord, OptAnswer, WaitUntilInput, WaitUntilOutput } from '../machines/drEventTypes.js'
+import type { ReliabilityBook } from '../actors/reliability.js'
+import { Store, type StoreOp } from '../store/index.js'
+import type { Clock } from '../util/clock.js'
+import { AuditTrail } from './audit.js'
+import { loadOrCreateNodeKey } from './nodeKey.js'
+import { ReservationLedger } from './ledger.js'
+import { Scheduler } from './scheduler.js'
+import { noPeers, type Commitment, type CoverRequest, type InterMatchmakingPort } from './interMatchmaking.js'
+import { CustomerBook, onWindow, windowOf } from './agentCustomers.js'
+import { holderOf, type DecisionComponents } from './agentDecisions.js'
+import { noUpstream, type CustomerChannel, type UpstreamChannel } from './agentChannels.js'
+import { eventImplementations } from './agentEvent.js'
+import type { NodeConfig } from './config.js'
+
+export interface AgentComponents {
+  clock: Clock
+  customers: CustomerChannel
+  /** @default noUpstream (requests come from the JSON API; the audit trail keeps the answers) */
+  upstream?: UpstreamChannel
+  /** @default noPeers() */
+  port?: InterMatchmakingPort
+  /** @default a silent pino logger */
+  logger?: Logger
+}
+
+/** What the node keeps about each event, live or finished (table `events`). */
+export interface EventSummary {
+  eventId: string
+  request: DrRequest
+  state: string
+  status: 'active' | 'done' | 'error' | 'stopped'
+  intervals: IntervalRecord[]
+  answer: OptAnswer['decision'] | null
+  failure: string | null
+  updatedAtMs: number
+}
+
+interface PersistedEvent { input: DrEventInput, snapshot: unknown }
+
+export class AgentError extends Error {
+  constructor (message: string, readonly code: 'not-ready' | 'duplicate' | 'unknown-event' | 'stale' = 'not-ready') {
+    super(message)
+    this.name = 'AgentError'
+  }
+}
+
+type EventActor = Actor<typeof drEventMachine>
+
+interface LiveEvent {
+  actor: EventActor
+  input: DrEventInput
+  /** Tail of this event's persistence queue: resolves when every transition so far is stored and its effects sent. */
+  queue: Promise<void>
+}
+
+export class Agent {
+  readonly config: NodeConfig
+  readonly store: Store
+  readonly book: CustomerBook
+  readonly ledger: ReservationLedger
+  readonly scheduler: Scheduler
+  readonly port: InterMatchmakingPort
+  audit!: AuditTrail
+  private readonly clock: Clock
+  private readonly log: Logger
+  private readonly customers: CustomerChannel
+  private readonly upstream: UpstreamChannel
+  private readonly live = new Map<string, LiveEvent>()
+  private readonly summaries = new Map<string, EventSummary>()
+  private readonly waiters = new Map<string, (out: WaitUntilOutput) => void>()
+  private readonly peerAnswers = new Map<string, (answer: OptAnswer) => void>()
+  private reliability: ReliabilityBook = {}
+  private readonly lifecycle
+
+  constructor (config: NodeConfig, components: AgentComponents) {
+    this.config = config
+    this.clock = components.clock
+    this.log = components.logger ?? pino({ level: 'silent' })
+    this.customers = components.customers
+    this.upstream = components.upstream ?? noUpstream
+    this.port = components.port ?? noPeers()
+    this.store = new Store({ dataDir: config.dataDir })
+    this.book = new CustomerBook(this.store)
+    this.scheduler = new Scheduler({}, { store: this.store, clock: this.clock, logger: this.log })
+    this.ledger = new ReservationLedger({
+      store: this.store,
+      clock: this.clock,
+      logger: this.log,
+      capabilities: (venId, window) => {
+        const caps = this.book.get(venId)?.capabilities
+        return caps == null ? undefined : { flexUpKw: onWindow(caps.flexUpKw, caps, window), flexDownKw: onWindow(caps.flexDownKw, caps, window) }
+      }
+    })
+    this.lifecycle = createActor(nodeMachine.provide({
+      actors: {
+        startServices: fromPromise(async () => { await this.startServices() }),
+        drain: fromPromise(async () => { await this.drain() })
+      }
+    }), { input: { nodeId: config.nodeId } })
+  }
+
+  get state (): string { return stateKey(this.lifecycle.getSnapshot().value) }
+
+  async start (): Promise<void> {
+    this.lifecycle.start()
+    const snap = await waitForLifecycle(this.lifecycle, ['ready', 'failed', 'stopped'])
+    if (snap.value !== 'ready') throw new AgentError(`node failed to start: ${snap.context.failure ?? snap.value}`)
+  }
+
+  async stop (): Promise<void> {
+    if (this.lifecycle.getSnapshot().status !== 'active') return
+    this.lifecycle.send({ type: 'SHUTDOWN' })
+    await waitForLifecycle(this.lifecycle, ['stopped', 'failed'])
+  }
+
+  private async startServices (): Promise<void> {
+    await this.store.start()
+    this.audit = new AuditTrail({ store: this.store, clock: this.clock, key: await loadOrCreateNodeKey(this.config.dataDir), logger: this.log })
+    await this.ledger.start()
+    await this.book.start()
+    this.reliability = (await this.store.table<ReliabilityBook>('meta').get('reliability')) ?? {}
+    for (const s of await this.store.table<EventSummary>('events').values()) this.summaries.set(s.eventId, s)
+    const snapshots = this.store.table<PersistedEvent>('snapshots')
+    for (const [key, persisted] of await snapshots.entries({ gte: 'event:', lt: 'event:\uffff' })) {
+      const summary = this.summaries.get(key.slice('event:'.length))
+      if (summary?.status !== 'active') continue
+      this.spawn(persisted.input, persisted.snapshot as SnapshotFrom<typeof drEventMachine>, summary.state)
+    }
+    this.scheduler.on('dr-wait', fire => {
+      const resolve = this.waiters.get(fire.id)
+      this.waiters.delete(fire.id)
+      resolve?.({ firedAtMs: fire.firedAtMs })
+    })
+    this.port.onCoverRequest(async (request, from) => await this.coverRequested(request, from))
+    await this.scheduler.start()
+    this.log.info({ nodeId: this.config.nodeId, restored: this.live.size }, 'node ready')
+  }
+
+  private async drain (): Promise<void> {
+    await this.scheduler.stop()
+    await Promise.allSettled([...this.live.values()].map(async e => await e.queue))
+    for (const e of this.live.values()) e.actor.stop()
+    await Promise.allSettled([...this.live.values()].map(async e => await e.queue))
+    this.live.clear()
+    await this.audit?.stop()
+    await this.ledger.stop()
+    await this.store.stop()
+    this.log.info({ nodeId: this.config.nodeId }, 'node stopped')
+  }
+
+  private ensureReady (): void {
+    if (!this.lifecycle.getSnapshot().matches('ready')) throw new AgentError(`node is ${this.state}, not ready`)
+  }
+
+  /** A new DR request, or a modification of a live one (higher modificationNumber). */
+  async submit (request: DrRequest): Promise<EventSummary> {
+    this.ensureReady()
+    const live = this.live.get(request.eventId)
+    if (live !== undefined) {
+      if (request.modificationNumber <= live.actor.getSnapshot().context.request.modificationNumber) {
+        throw new AgentError(`event ${request.eventId}: modificationNumber ${request.modificationNumber} is not newer`, 'stale')
+      }
+      live.actor.send({ type: 'MODIFY', request })
+      await this.settled(request.eventId)
+      return this.summaries.get(request.eventId) as EventSummary
+    }
+    if (this.summaries.has(request.eventId)) throw new AgentError(`event ${request.eventId} already ran`, 'duplicate')
+    this.spawn({
+      request,
+      toleranceKw: this.config.toleranceKw,
+      checksPerInterval: this.config.checksPerInterval
+    })
+    await this.settled(request.eventId)
+    return this.summaries.get(request.eventId) as EventSummary
+  }
+
+  async cancel (eventId: string): Promise<EventSummary> {
+    this.ensureReady()
+    const live = this.live.get(eventId)
+    if (live === undefined) throw new AgentError(`no live event ${eventId}`, 'unknown-event')
+    live.actor.send({ type: 'CANCEL' })
+    await this.settled(eventId)
+    return this.summaries.get(eventId) as EventSummary
+  }
+
+  customerOptedOut (eventId: string, venId: string): void {
+    this.live.get(eventId)?.actor.send({ type: 'CUSTOMER_OPTED_OUT', venId })
+  }
+
+  events (): EventSummary[] { return [...this.summaries.values()] }
+  event (eventId: string): EventSummary | undefined { return this.summaries.get(eventId) }
+  liveEventIds (): string[] { return [...this.live.keys()] }
+  reliabilityBook (): ReliabilityBook { return this.reliability }
+  clockNow (): number { return this.clock.now() }
+
+  /** Σ baseline of the customers in the request's market context, per interval (kW). */
+  aggregateBaseline (request: DrRequest): number[] {
+    const window = windowOf(request)
+    const total = new Array<number>(window.intervals).fill(0)
+    for (const c of this.book.inMarket(request.marketContext)) {
+      if (c.capabilities === null) continue
+      onWindow(c.capabilities.baselineKw, c.capabilities, window).forEach((b, t) => { total[t] = (total[t] ?? 0) + b })
+    }
+    return total
+  }
+
+  /** Resolves once every transition of the event so far is stored and its effects sent. */
+  async settled (eventId: string): Promise<void> {
+    for (;;) {
+      const live = this.live.get(eventId)
+      if (live === undefined) return
+      const tail = live.queue
+      await tail
+      await new Promise<void>(resolve => setImmediate(resolve))
+      if (this.live.get(eventId)?.queue === tail) return
+    }
+  }
+
+  private decisions (): DecisionComponents {
+    return { book: this.book, ledger: this.ledger, port: this.port, clock: this.clock, config: this.config, reliability: () => this.reliability }
+  }
+
+  private spawn (input: DrEventInput, snapshot?: SnapshotFrom<typeof drEventMachine>, fromState = '(none)'): void {
+    const eventId = input.request.eventId
+    const records: TransitionRecord[] = []
+    const outbox: Array<() => Promise<void>> = []
+    const implementations = eventImplementations({
+      eventId,
+      decisions: this.decisions(),
+      customers: this.customers,
+      outbox,
+      afterPersist: async () => { await Promise.resolve(); await this.live.get(eventId)?.queue },
+      waitUntil: async (wait, signal) => await this.waitUntil(eventId, wait, signal),
+      upstream: this.upstream,
+      peerAnswered: answer => {
+        const requestId = answer.peer?.requestId
+        if (requestId === undefined) return
+        this.peerAnswers.get(requestId)?.(answer)
+        this.peerAnswers.delete(requestId)
+      },
+      aggregateBaseline: request => this.aggregateBaseline(request),
+      reliabilityUpdated: async (book) => {
+        this.reliability = book
+        await this.store.table<ReliabilityBook>('meta').put('reliability', book)
+      }
+    })
+    const actor = createActor(drEventMachine.provide(implementations), {
+      input,
+      ...(snapshot !== undefined ? { snapshot } : {}),
+      inspect: transitionRecorder(r => records.push(r), fromState)
+    })
+    const entry: LiveEvent = { actor, input, queue: Promise.resolve() }
+    this.live.set(eventId, entry)
+    actor.subscribe({
+      next: snap => {
+        const taken = records.splice(0)
+        const effects = outbox.splice(0)
+        const persisted = actor.getPersistedSnapshot()
+        const summary = this.summarise(input, snap)
+        entry.queue = entry.queue.then(async () => await this.persist(eventId, input, persisted, summary, taken, effects))
+          .catch(err => { this.log.error({ err, eventId }, 'persisting an event transition failed') })
+        if (snap.status !== 'active') {
+          void entry.queue.then(() => { if (this.live.get(eventId) === entry) this.live.delete(eventId) })
+        }
+      },
+      error: err => { this.log.error({ err, eventId }, 'event actor failed') }
+    })
+    actor.start()
+  }
+
+  private summarise (input: DrEventInput, snap: SnapshotFrom<typeof drEventMachine>): EventSummary {
+    const ctx = snap.context
+    return {
+      eventId: ctx.request.eventId,
+      request: ctx.request,
+      state: stateKey(snap.value),
+      status: snap.status,
+      intervals: ctx.intervals,
+      answer: ctx.decision,
+      failure: ctx.failure === null ? null : `${ctx.failure.stage}: ${ctx.failure.message}`,
+      updatedAtMs: this.clock.now()
+    }
+  }
+
+  private async persist (eventId: string, input: DrEventInput, snapshot: unknown, summary: EventSummary,
+    records: TransitionRecord[], effects: Array<() => Promise<void>>): Promise<void> {
+    const ops: StoreOp[] = [
+      this.store.table<PersistedEvent>('snapshots').putOp(`event:${eventId}`, { input, snapshot }),
+      this.store.table<EventSummary>('events').putOp(eventId, summary)
+    ]
+    if (records.length === 0) await this.store.batch(ops)
+    for (const [i, r] of records.entries()) {
+      const output = (r.event as { output?: unknown }).output
+      const decision = i > 0 ? null : output ?? eventDecision(r.event)
+      await this.audit.append(eventId, { event: r.event.type, stateBefore: r.from, stateAfter: r.to, decision }, i === records.length - 1 ? ops : [])
+    }
+    this.summaries.set(eventId, summary)
+    if (summary.status !== 'active') await this.ledger.release(holderOf(eventId))
+    for (const effect of effects) {
+      await effect().catch(err => { this.log.warn({ err, eventId }, 'effect failed') })
+    }
+  }
+
+  private async waitUntil (eventId: string, wait: WaitUntilInput, signal: AbortSignal): Promise<WaitUntilOutput> {
+    if (wait.dueMs <= this.clock.now()) return { firedAtMs: this.clock.now() }
+    const id = `dr-wait:${eventId}:${wait.dueMs}`
+    let resolve: (out: WaitUntilOutput) => void = () => {}
+    const promise = new Promise<WaitUntilOutput>(r => { resolve = r })
+    this.waiters.set(id, resolve)
+    signal.addEventListener('abort', () => {
+      this.waiters.delete(id)
+      this.scheduler.cancel(id).catch(() => {})
+    })
+    await this.scheduler.schedule({ id, kind: 'dr-wait', dueMs: wait.dueMs, payload: { eventId } })
+    return await promise
+  }
+
+  /** A fellow node's request: run it through the same chart; its first decision is the commitment. */
+  private async coverRequested (request: CoverRequest, fromPeerId: string): Promise<Commitment> {
+    const reject = (reason: string): Commitment => ({ requestId: request.requestId, peerId: this.config.nodeId, accepted: false, committedKw: request.amountsKw.map(() => 0), reason })
+    if (!this.lifecycle.getSnapshot().matches('ready')) return reject('node not ready')
+    if (request.deadlineMs <= this.clock.now()) return reject('deadline passed')
+    if (request.path.includes(this.config.nodeId)) return reject('request already passed through this node')
+    const eventId = `peer:${request.requestId}`
+    const known = this.summaries.get(eventId)
+    if (known !== undefined) {
+      return known.answer === null ? reject('pending') : { requestId: request.requestId, peerId: this.config.nodeId, accepted: known.answer.accept, committedKw: known.answer.committedKw }
+    }
+    const answered = new Promise<OptAnswer>(resolve => this.peerAnswers.set(request.requestId, resolve))
+    this.spawn({
+      request: {
+        eventId, modificationNumber: 0, origin: 'peer', marketContext: request.marketContext, startMs: request.startMs,
+        intervalMs: request.intervalMs, amountsKw: request.amountsKw, signalType: request.signalType,
+        peer: { requestId: request.requestId, fromPeerId, hopLimit: request.hopLimit }
+      },
+      toleranceKw: this.config.toleranceKw,
+      checksPerInterval: this.config.checksPerInterval
+    })
+    const answer = await answered
+    return { requestId: request.requestId, peerId: this.config.nodeId, accepted: answer.decision.accept, committedKw: answer.decision.committedKw, reason: answer.decision.reason }
+  }
+}
+
+function eventDecision (event: { type: string }): unknown {
+  if (event.type === 'MODIFY' && 'request' in event) return { request: event.request }
+  if (event.type === 'CUSTOMER_OPTED_OUT' && 'venId' in event) return { venId: event.venId }
+  return null
+}
+
+async function waitForLifecycle (actor: Actor<typeof nodeMachine>, states: string[]) {
+  let resolve: (snap: SnapshotFrom<typeof nodeMachine>) => void = () => {}
+  const promise = new Promise<SnapshotFrom<typeof nodeMachine>>(r => { resolve = r })
+  const check = (snap: SnapshotFrom<typeof nodeMachine>): void => { if (states.includes(String(snap.value))) resolve(snap) }
+  const sub = actor.subscribe(check)
+  check(actor.getSnapshot())
+  const snap = await promise
+  sub.unsubscribe()
+  return snap
+}

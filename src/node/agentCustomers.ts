@@ -1,0 +1,183 @@
+/**
+ * The node's customers as the agent knows them: registration, capabilities (from METADATA and `x-`
+ * forecast reports or the JSON API) and measurements (telemetry reports), kept in the store (tables
+ * `customers` and `reports`), plus the arithmetic that turns them into what the decisions need over an
+ * event's window: baselines and flexibility per interval, and monitoring measurements at a checkpoint.
+ *
+ * Series on a customer's forecast grid are read at each event interval's start; a series shorter than the
+ * window repeats its last value (a single value is a constant).
+ */
+import type { Store } from '../store/index.js'
+import { Table } from '../store/index.js'
+import type { CustomerCapabilities } from '../machines/customerSession.js'
+import type { DispatchPlan, DrRequest, Measurement } from '../machines/drEventTypes.js'
+import type { LedgerWindow } from './ledger.js'
+
+export interface CustomerRecord {
+  venId: string
+  venName: string
+  marketContexts: string[]
+  registeredAtMs: number
+  capabilities: CustomerCapabilities | null
+}
+
+/** One telemetry reading: the customer's net flow (kW, load convention) at `atMs`. */
+export interface Reading {
+  venId: string
+  atMs: number
+  kw: number
+}
+
+export class CustomerError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'CustomerError'
+  }
+}
+
+const timeDigits = 15
+
+export class CustomerBook {
+  private readonly byId = new Map<string, CustomerRecord>()
+  /** Latest readings per customer, newest last (a bounded tail; the store keeps all). */
+  private readonly tails = new Map<string, Reading[]>()
+
+  constructor (private readonly store: Store, private readonly tailLength = 256) {}
+
+  private get customers (): Table<CustomerRecord> { return this.store.table<CustomerRecord>('customers') }
+  private get reports (): Table<Reading> { return this.store.table<Reading>('reports') }
+
+  async start (): Promise<void> {
+    for (const c of await this.customers.values()) {
+      this.byId.set(c.venId, c)
+      const tail = await this.reports.values({ ...Table.prefixRange(c.venId + '\0'), reverse: true, limit: this.tailLength })
+      this.tails.set(c.venId, tail.reverse())
+    }
+  }
+
+  get (venId: string): CustomerRecord | undefined { return this.byId.get(venId) }
+  all (): CustomerRecord[] { return [...this.byId.values()] }
+
+  inMarket (marketContext: string): CustomerRecord[] {
+    return this.all().filter(c => c.marketContexts.includes(marketContext) && c.capabilities !== null)
+  }
+
+  async register (venId: string, venName: string, marketContexts: string[], atMs: number): Promise<CustomerRecord> {
+    if (venId === '' || venId.includes('\0')) throw new CustomerError(`invalid venID ${JSON.stringify(venId)}`)
+    const existing = this.byId.get(venId)
+    const record: CustomerRecord = { venId, venName, marketContexts, registeredAtMs: existing?.registeredAtMs ?? atMs, capabilities: existing?.capabilities ?? null }
+    await this.customers.put(venId, record)
+    this.byId.set(venId, record)
+    return record
+  }
+
+  async setCapabilities (venId: string, capabilities: CustomerCapabilities, marketContexts?: string[]): Promise<CustomerRecord> {
+    const existing = this.byId.get(venId)
+    if (existing === undefined) throw new CustomerError(`unknown customer ${venId}`)
+    checkCapabilities(capabilities)
+    const record = { ...existing, capabilities, marketContexts: marketContexts ?? existing.marketContexts }
+    await this.customers.put(venId, record)
+    this.byId.set(venId, record)
+    return record
+  }
+
+  async deregister (venId: string): Promise<boolean> {
+    if (!this.byId.has(venId)) return false
+    await this.customers.del(venId)
+    this.byId.delete(venId)
+    return true
+  }
+
+  /** Stores readings before acknowledging them; a reading already stored (same customer and time) is kept once. */
+  async record (readings: Reading[]): Promise<void> {
+    for (const r of readings) {
+      if (!this.byId.has(r.venId)) throw new CustomerError(`unknown customer ${r.venId}`)
+      if (!Number.isFinite(r.kw) || !Number.isFinite(r.atMs) || r.atMs < 0) throw new CustomerError(`invalid reading for ${r.venId}`)
+    }
+    await this.store.batch(readings.map(r => this.reports.putOp(readingKey(r), r)))
+    for (const r of readings) {
+      const tail = this.tails.get(r.venId) ?? []
+      if (!tail.some(x => x.atMs === r.atMs)) {
+        tail.push(r)
+        tail.sort((a, b) => a.atMs - b.atMs)
+        if (tail.length > this.tailLength) tail.shift()
+      }
+      this.tails.set(r.venId, tail)
+    }
+  }
+
+  /** Readings of a customer in [fromMs, toMs]. */
+  readings (venId: string, fromMs: number, toMs: number): Reading[] {
+    return (this.tails.get(venId) ?? []).filter(r => r.atMs >= fromMs && r.atMs <= toMs)
+  }
+
+  lastReadingMs (venId: string): number | undefined {
+    return this.tails.get(venId)?.at(-1)?.atMs
+  }
+}
+
+function readingKey (r: Reading): string {
+  return `${r.venId}\0${String(Math.round(r.atMs)).padStart(timeDigits, '0')}`
+}
+
+function checkCapabilities (c: CustomerCapabilities): void {
+  const series = [c.baselineKw, c.flexUpKw, c.flexDownKw]
+  if (series.some(s => !Array.isArray(s) || s.length === 0 || !s.every(Number.isFinite))) {
+    throw new CustomerError('baselineKw, flexUpKw and flexDownKw must be non-empty arrays of numbers')
+  }
+  if ([...c.flexUpKw, ...c.flexDownKw].some(v => v < 0)) throw new CustomerError('flexUpKw and flexDownKw must be ≥ 0')
+  if (!(c.forecastIntervalMs > 0)) throw new CustomerError('forecastIntervalMs must be > 0')
+}
+
+/** The value of a forecast-grid series at each interval of the window. */
+export function onWindow (series: number[], c: CustomerCapabilities, window: LedgerWindow): number[] {
+  return Array.from({ length: window.intervals }, (_, t) => {
+    const at = window.startMs + t * window.intervalMs
+    const index = Math.max(0, Math.floor((at - c.forecastStartMs) / c.forecastIntervalMs))
+    return series[Math.min(index, series.length - 1)] ?? 0
+  })
+}
+
+export function windowOf (request: DrRequest): LedgerWindow {
+  return { startMs: request.startMs, intervalMs: request.intervalMs, intervals: request.amountsKw.length }
+}
+
+export interface MeasureOptions {
+  intervalIndex: number
+  final: boolean
+  checkAtMs: number
+  graceMs: number
+}
+
+/**
+ * One monitoring checkpoint. A customer's flow is its latest reading in the interval so far; a dispatched
+ * customer without one inside the grace period is missing (and counted at its baseline, i.e. not acting);
+ * a customer not dispatched and silent is counted at its baseline. Both invariants are checked by the chart.
+ */
+export function measure (book: CustomerBook, request: DrRequest, plan: DispatchPlan, o: MeasureOptions): Measurement {
+  const window = windowOf(request)
+  const t = o.intervalIndex
+  const intervalStartMs = request.startMs + t * request.intervalMs
+  const since = Math.max(intervalStartMs, o.checkAtMs - o.graceMs)
+  let aggregateKw = 0
+  let baselineKw = 0
+  const customerDeviationsKw: Record<string, number> = {}
+  const missing: string[] = []
+  for (const c of book.inMarket(request.marketContext)) {
+    const caps = c.capabilities as CustomerCapabilities
+    const base = onWindow(caps.baselineKw, caps, window)[t] ?? 0
+    baselineKw += base
+    const latest = book.readings(c.venId, since, o.checkAtMs).at(-1)
+    const setpoint = plan.setpointsKw[c.venId]?.[t]
+    if (latest === undefined) {
+      aggregateKw += base
+      if (setpoint !== undefined) missing.push(c.venId)
+      continue
+    }
+    aggregateKw += latest.kw
+    if (setpoint !== undefined) customerDeviationsKw[c.venId] = latest.kw - setpoint
+  }
+  const amount = request.amountsKw[t] ?? 0
+  const requestedKw = request.signalType === 'setpoint' ? amount : baselineKw + amount
+  return { intervalIndex: t, final: o.final, aggregateKw, requestedKw, customerDeviationsKw, missing }
+}

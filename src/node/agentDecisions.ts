@@ -1,0 +1,276 @@
+/**
+ * The DR-event chart's decisions as the agent runs them, over the node's real parts: the opt decision from
+ * what the ledger says is still available, the optimal dispatch (src/actors/dispatch), monitoring from the
+ * customers' readings, intra matchmaking (src/actors/intra), inter matchmaking through the port
+ * (src/actors/inter for the split), reservations in the ledger, reliabilities after completion.
+ *
+ * Each function is idempotent for one event, modification and checkpoint: a re-run after a crash reserves
+ * the same kW under the same reservation ids and sends customers the same revision.
+ */
+import { dispatch, type DispatchProblem } from '../actors/dispatch/index.js'
+import { matchIntra, type IntraCustomer } from '../actors/intra.js'
+import { allocateToPeers } from '../actors/inter.js'
+import { recordOutcome, reliabilityOf, type IntervalOutcome, type ReliabilityBook } from '../actors/reliability.js'
+import type { CustomerCapabilities } from '../machines/customerSession.js'
+import type { DispatchPlan, DrRequest, InterResult, IntraResult, Measurement, OptDecision } from '../machines/drEventTypes.js'
+import type { Clock } from '../util/clock.js'
+import type { CoverRequest, InterMatchmakingPort, PeerOffer } from './interMatchmaking.js'
+import { InsufficientFlexibilityError, type FlexProfile, type ReservationLedger } from './ledger.js'
+import { onWindow, windowOf, type CustomerBook, type CustomerRecord } from './agentCustomers.js'
+import type { NodeConfig } from './config.js'
+
+export interface DecisionComponents {
+  book: CustomerBook
+  ledger: ReservationLedger
+  port: InterMatchmakingPort
+  clock: Clock
+  config: NodeConfig
+  reliability: () => ReliabilityBook
+}
+
+/**
+ * Reliability prior for customers and peers without history: Beta(9, 1), r = 0.9. The flat Beta(1, 1)
+ * gives r = 0.5, and intra matchmaking, which asks x with r·x = cover, would then ask twice the deviation
+ * of customers that in fact comply, turning every shortage into an excess of the same size.
+ */
+export const reliabilityPrior = { priorAlpha: 9, priorBeta: 1 }
+
+export const holderOf = (eventId: string): string => `event:${eventId}`
+
+const zeros = (n: number): number[] => new Array<number>(n).fill(0)
+
+/** Baseline and flexibility of one customer over the event window, the event's own reservations counted as free. */
+async function customerWindow (d: DecisionComponents, c: CustomerRecord, request: DrRequest) {
+  const caps = c.capabilities as CustomerCapabilities
+  const window = windowOf(request)
+  const free = await d.ledger.available(c.venId, window)
+  const own = d.ledger.byHolder(holderOf(request.eventId)).find(r => r.customerId === c.venId && r.window.startMs === window.startMs)
+  const flex: FlexProfile = {
+    flexUpKw: free.flexUpKw.map((v, t) => v + (own?.upKw[t] ?? 0)),
+    flexDownKw: free.flexDownKw.map((v, t) => v + (own?.downKw[t] ?? 0))
+  }
+  return { caps, baselineKw: onWindow(caps.baselineKw, caps, window), flex }
+}
+
+/** Requested change of the aggregate per interval (kW; negative = reduce). */
+function requestedChange (request: DrRequest, baselineTotal: number[]): number[] {
+  return request.amountsKw.map((a, t) => request.signalType === 'delta' ? a : a - (baselineTotal[t] ?? 0))
+}
+
+export async function decideOpt (d: DecisionComponents, request: DrRequest): Promise<OptDecision> {
+  const customers = d.book.inMarket(request.marketContext)
+  const rows = await Promise.all(customers.map(async c => await customerWindow(d, c, request)))
+  const T = request.amountsKw.length
+  const baselineTotal = zeros(T).map((_, t) => rows.reduce((s, r) => s + (r.baselineKw[t] ?? 0), 0))
+  const change = requestedChange(request, baselineTotal)
+  const possible = change.map((c, t) => {
+    const room = rows.reduce((s, r) => s + ((c < 0 ? r.flex.flexDownKw[t] : r.flex.flexUpKw[t]) ?? 0), 0)
+    return Math.sign(c) * Math.min(Math.abs(c), room)
+  })
+  const fully = possible.every((p, t) => Math.abs(p - (change[t] ?? 0)) <= d.config.toleranceKw)
+  if (request.origin === 'upstream') {
+    return fully
+      ? { accept: true, committedKw: request.amountsKw }
+      : { accept: false, committedKw: zeros(T), reason: 'not enough flexibility available in this market context' }
+  }
+  // A fellow node is answered with what this node can commit, even if that is only part of what it asked.
+  const any = possible.some(p => Math.abs(p) > d.config.toleranceKw)
+  return any ? { accept: true, committedKw: possible } : { accept: false, committedKw: zeros(T), reason: 'no flexibility available' }
+}
+
+export async function queryPeers (d: DecisionComponents, request: DrRequest, signal?: AbortSignal): Promise<PeerOffer[]> {
+  if (d.config.matchmaking !== 'full') return []
+  const window = { marketContext: request.marketContext, startMs: request.startMs, intervalMs: request.intervalMs, intervals: request.amountsKw.length }
+  return await d.port.queryFlexibility(window, undefined, { signal })
+}
+
+/** The optimal dispatch over the customers not excluded, reserved in the ledger (all or nothing). */
+export async function planDispatch (d: DecisionComponents, request: DrRequest, excluded: string[]): Promise<DispatchPlan> {
+  const customers = d.book.inMarket(request.marketContext).filter(c => !excluded.includes(c.venId))
+  const T = request.amountsKw.length
+  const holder = holderOf(request.eventId)
+  if (customers.length === 0) {
+    await d.ledger.release(holder)
+    const change = requestedChange(request, zeros(T))
+    return { setpointsKw: {}, uncoveredKw: change.map(c => -c) }
+  }
+  const rows = await Promise.all(customers.map(async c => await customerWindow(d, c, request)))
+  const N = customers.length
+  const grid = (f: (i: number, t: number) => number): Float64Array => {
+    const a = new Float64Array(N * T)
+    for (let i = 0; i < N; i++) for (let t = 0; t < T; t++) a[i * T + t] = f(i, t)
+    return a
+  }
+  const problem: DispatchProblem = {
+    customers: N,
+    intervals: T,
+    intervalMs: request.intervalMs,
+    request: request.signalType === 'delta'
+      ? { kind: 'delta', deltaKw: Float64Array.from(request.amountsKw) }
+      : { kind: 'setpoint', setpointKw: Float64Array.from(request.amountsKw) },
+    baselineKw: grid((i, t) => rows[i]?.baselineKw[t] ?? 0),
+    flexUpKw: grid((i, t) => rows[i]?.flex.flexUpKw[t] ?? 0),
+    flexDownKw: grid((i, t) => rows[i]?.flex.flexDownKw[t] ?? 0),
+    costUpPerKwh: Float64Array.from(rows.map(r => r.caps.costUpPerKwh)),
+    costDownPerKwh: Float64Array.from(rows.map(r => r.caps.costDownPerKwh)),
+    pricePerKwh: new Float64Array(T)
+  }
+  const solved = await dispatch(problem)
+  const setpointsKw: Record<string, number[]> = {}
+  const reservations = []
+  for (let i = 0; i < N; i++) {
+    const change = Array.from(solved.changeKw.subarray(i * T, (i + 1) * T))
+    if (change.every(c => Math.abs(c) < 1e-9)) continue
+    const venId = (customers[i] as CustomerRecord).venId
+    setpointsKw[venId] = Array.from(solved.setpointKw.subarray(i * T, (i + 1) * T))
+    reservations.push({ customerId: venId, window: windowOf(request), upKw: change.map(c => Math.max(0, c)), downKw: change.map(c => Math.max(0, -c)) })
+  }
+  await d.ledger.release(holder)
+  await d.ledger.reserve(holder, reservations)
+  return { setpointsKw, uncoveredKw: Array.from(solved.shortfallKw) }
+}
+
+/**
+ * Covers the deviating customers (dispatched ones off their setpoint, and missing ones, counted as not
+ * acting) with the others' spare flexibility, from the current interval on; the node-level drift of
+ * customers not dispatched, and what intra cannot cover, is the residual left for inter matchmaking.
+ */
+export async function intraMatch (d: DecisionComponents, request: DrRequest, plan: DispatchPlan, m: Measurement): Promise<IntraResult> {
+  const T = request.amountsKw.length
+  // At the checkpoint that closes an interval, that interval is over: cover from the next one.
+  const t0 = m.final ? m.intervalIndex + 1 : m.intervalIndex
+  const aggregateDeviation = m.aggregateKw - m.requestedKw
+  const fromNow = (v: number): number[] => zeros(T).map((_, t) => t >= t0 ? v : 0)
+  if (d.config.matchmaking === 'none' || t0 >= T) return { plan, coveredKw: zeros(T), residualKw: fromNow(aggregateDeviation), chosen: [] }
+  const customers = d.book.inMarket(request.marketContext)
+  const rows = await Promise.all(customers.map(async c => await customerWindow(d, c, request)))
+  const book = d.reliability()
+  const deviations = new Map<string, number>()
+  for (const [venId, dev] of Object.entries(m.customerDeviationsKw)) if (Math.abs(dev) > d.config.toleranceKw) deviations.set(venId, dev)
+  for (const venId of m.missing) {
+    const i = customers.findIndex(c => c.venId === venId)
+    const setpoint = plan.setpointsKw[venId]?.[m.intervalIndex] ?? 0
+    deviations.set(venId, (rows[i]?.baselineKw[m.intervalIndex] ?? setpoint) - setpoint)
+  }
+  let intra: IntraCustomer[] = customers.map((c, i) => {
+    const row = rows[i] as Awaited<ReturnType<typeof customerWindow>>
+    const setpointKw = plan.setpointsKw[c.venId] ?? row.baselineKw
+    const dev = deviations.get(c.venId) ?? 0
+    return {
+      customerId: c.venId,
+      reliability: reliabilityOf(book, c.venId, request.marketContext, reliabilityPrior).r,
+      errorMeanKw: 0,
+      errorSdKw: 0,
+      forecastKw: setpointKw.map((s, t) => t >= t0 ? s + dev : s),
+      baselineKw: row.baselineKw,
+      setpointKw: [...setpointKw],
+      flexUpKw: row.flex.flexUpKw.map((f, t) => Math.max(0, f - Math.max(0, (setpointKw[t] ?? 0) - (row.baselineKw[t] ?? 0)))),
+      flexDownKw: row.flex.flexDownKw.map((f, t) => Math.max(0, f - Math.max(0, (row.baselineKw[t] ?? 0) - (setpointKw[t] ?? 0))))
+    }
+  })
+  const coveredKw = zeros(T)
+  const residualKw = zeros(T)
+  const chosen = new Set<string>()
+  for (const venId of deviations.keys()) {
+    const index = intra.findIndex(c => c.customerId === venId)
+    if (index === -1) continue
+    const match = matchIntra(intra, index, { strategy: d.config.intraStrategy, deadbandKw: d.config.toleranceKw / 10 })
+    for (let t = 0; t < T; t++) {
+      coveredKw[t] = (coveredKw[t] ?? 0) + (match.coveredKw[t] ?? 0)
+      residualKw[t] = (residualKw[t] ?? 0) + (match.uncoveredKw[t] ?? 0)
+    }
+    intra = intra.map(c => {
+      const change = match.changes.find(x => x.customerId === c.customerId)
+      if (change === undefined) return c
+      if (change.customerId !== venId) chosen.add(change.customerId)
+      return { ...c, setpointKw: change.setpointKw }
+    })
+  }
+  // Drift of customers not dispatched shows only in the aggregate: it goes to inter as it is.
+  const explained = [...deviations.values()].reduce((s, v) => s + v, 0)
+  const drift = aggregateDeviation - explained
+  if (Math.abs(drift) > d.config.toleranceKw) for (let t = t0; t < T; t++) residualKw[t] = (residualKw[t] ?? 0) + drift
+  const setpointsKw: Record<string, number[]> = { ...plan.setpointsKw }
+  for (const c of intra) if (plan.setpointsKw[c.customerId] !== undefined || chosen.has(c.customerId)) setpointsKw[c.customerId] = Array.from(c.setpointKw)
+  const next = { setpointsKw, uncoveredKw: plan.uncoveredKw }
+  try {
+    await reservePlan(d, request, next)
+  } catch (err) {
+    if (!(err instanceof InsufficientFlexibilityError)) throw err
+    // Another event took the kW meanwhile: nothing was re-dispatched, everything goes to inter.
+    return { plan, coveredKw: zeros(T), residualKw: fromNow(aggregateDeviation), chosen: [] }
+  }
+  return { plan: next, coveredKw, residualKw, chosen: [...chosen] }
+}
+
+async function reservePlan (d: DecisionComponents, request: DrRequest, plan: DispatchPlan): Promise<void> {
+  const customers = d.book.inMarket(request.marketContext)
+  const reservations = []
+  for (const c of customers) {
+    const setpoint = plan.setpointsKw[c.venId]
+    if (setpoint === undefined) continue
+    const caps = c.capabilities as CustomerCapabilities
+    const base = onWindow(caps.baselineKw, caps, windowOf(request))
+    const change = setpoint.map((s, t) => s - (base[t] ?? 0))
+    reservations.push({ customerId: c.venId, window: windowOf(request), upKw: change.map(x => Math.max(0, x)), downKw: change.map(x => Math.max(0, -x)) })
+  }
+  await d.ledger.reserve(holderOf(request.eventId), reservations)
+}
+
+/** Asks fellow nodes, most reliable first within their live offers, to cover the residual. */
+export async function interMatch (d: DecisionComponents, request: DrRequest, residualKw: number[], intervalIndex: number,
+  requestId: string): Promise<InterResult> {
+  if (d.config.matchmaking !== 'full') return { committedKw: zeros(residualKw.length), residualKw, peersAsked: [] }
+  const now = d.clock.now()
+  const offers = d.port.advertisedOffers(request.marketContext, now)
+  const book = d.reliability()
+  // The residual is a deviation (delivered − requested); peers cover it by moving the other way.
+  const asked = residualKw.map(r => -r)
+  const split = allocateToPeers(asked, offers, peer => reliabilityOf(book, peer, request.marketContext, reliabilityPrior).r, now)
+  const committedKw = zeros(residualKw.length)
+  const hopLimit = request.origin === 'peer' ? Math.max(0, (request.peer?.hopLimit ?? 0) - 1) : 2
+  for (const [k, allocation] of split.allocations.entries()) {
+    const cover: CoverRequest = {
+      requestId: `${requestId}:${k}`,
+      eventRef: { nodeId: d.config.nodeId, eventId: request.eventId },
+      marketContext: request.marketContext,
+      startMs: request.startMs,
+      intervalMs: request.intervalMs,
+      amountsKw: allocation.amountsKw,
+      signalType: 'delta',
+      deadlineMs: now + request.intervalMs / d.config.checksPerInterval,
+      hopLimit,
+      path: [d.config.nodeId]
+    }
+    const commitment = await d.port.requestCover(allocation.peerId, cover)
+    if (!commitment.accepted) continue
+    for (let t = intervalIndex; t < committedKw.length; t++) committedKw[t] = (committedKw[t] ?? 0) - (commitment.committedKw[t] ?? 0)
+  }
+  return {
+    committedKw,
+    residualKw: residualKw.map((r, t) => r - (committedKw[t] ?? 0)),
+    peersAsked: split.allocations.map(a => a.peerId)
+  }
+}
+
+/** Each dispatched customer's outcome per interval, from its last reading in the interval. */
+export function customerOutcomes (d: DecisionComponents, request: DrRequest, plan: DispatchPlan | null): Map<string, IntervalOutcome[]> {
+  const out = new Map<string, IntervalOutcome[]>()
+  for (const [venId, setpoints] of Object.entries(plan?.setpointsKw ?? {})) {
+    const c = d.book.get(venId)
+    if (c?.capabilities == null) continue
+    const base = onWindow(c.capabilities.baselineKw, c.capabilities, windowOf(request))
+    out.set(venId, setpoints.map((setpointKw, t) => {
+      const from = request.startMs + t * request.intervalMs
+      const last = d.book.readings(venId, from, from + request.intervalMs).at(-1)
+      return { baselineKw: base[t] ?? 0, setpointKw, deliveredKw: last?.kw ?? base[t] ?? 0 }
+    }))
+  }
+  return out
+}
+
+export function updatedReliability (d: DecisionComponents, request: DrRequest, plan: DispatchPlan | null): ReliabilityBook {
+  let book = d.reliability()
+  for (const [venId, outcomes] of customerOutcomes(d, request, plan)) book = recordOutcome(book, venId, request.marketContext, outcomes, reliabilityPrior)
+  return book
+}

@@ -1,0 +1,128 @@
+/**
+ * The implementations the agent provides to one DR-event actor (`drEventMachine.provide`): each invoked
+ * actor first waits for the transition that started it to be stored (`afterPersist`), then runs its
+ * decision (agentDecisions.ts) or its effect through the channels; effect actions go to the outbox the
+ * agent empties after storing. The customer revision sent with a re-dispatch is derived from the
+ * checkpoint, so a re-run after a crash sends the same revision again (idempotent for the customer).
+ */
+import { fromPromise } from 'xstate'
+import type { ReliabilityBook } from '../actors/reliability.js'
+import type { CancelInput, InterInput, IntraInput, MonitorInput, NotifyInput, PlanInput, ReliabilityInput } from '../machines/drEvent.js'
+import type {
+  CompletionSummary, DispatchPlan, DrRequest, FailureNotice, InterResult, IntraResult, Measurement, NotifyResult,
+  OptAnswer, OptDecision, ShortfallNotice, WaitUntilInput, WaitUntilOutput
+} from '../machines/drEventTypes.js'
+import type { PeerOffer } from './interMatchmaking.js'
+import { measure } from './agentCustomers.js'
+import {
+  decideOpt, holderOf, interMatch, intraMatch, planDispatch, queryPeers, updatedReliability,
+  type DecisionComponents
+} from './agentDecisions.js'
+import type { CustomerChannel, CustomerDispatch, UpstreamChannel } from './agentChannels.js'
+
+export interface EventWiring {
+  eventId: string
+  decisions: DecisionComponents
+  customers: CustomerChannel
+  upstream: UpstreamChannel
+  outbox: Array<() => Promise<void>>
+  afterPersist: () => Promise<void>
+  waitUntil: (wait: WaitUntilInput, signal: AbortSignal) => Promise<WaitUntilOutput>
+  peerAnswered: (answer: OptAnswer) => void
+  reliabilityUpdated: (book: ReliabilityBook) => Promise<void>
+  aggregateBaseline: (request: DrRequest) => number[]
+}
+
+function dispatchFor (request: DrRequest, setpointsKw: number[], revision: number): CustomerDispatch {
+  return {
+    eventId: request.eventId,
+    modificationNumber: request.modificationNumber,
+    revision,
+    marketContext: request.marketContext,
+    startMs: request.startMs,
+    intervalMs: request.intervalMs,
+    setpointsKw
+  }
+}
+
+export function eventImplementations (w: EventWiring) {
+  const d = w.decisions
+  return {
+    actors: {
+      waitUntil: fromPromise<WaitUntilOutput, WaitUntilInput>(async ({ input, signal }) => await w.waitUntil(input, signal)),
+      decideOpt: fromPromise<OptDecision, { request: DrRequest }>(async ({ input }) => {
+        await w.afterPersist()
+        return await decideOpt(d, input.request)
+      }),
+      queryPeers: fromPromise<PeerOffer[], { request: DrRequest }>(async ({ input, signal }) => {
+        await w.afterPersist()
+        return await queryPeers(d, input.request, signal)
+      }),
+      planDispatch: fromPromise<DispatchPlan, PlanInput>(async ({ input }) => {
+        await w.afterPersist()
+        return await planDispatch(d, input.request, input.excluded)
+      }),
+      notifyCustomers: fromPromise<NotifyResult, NotifyInput>(async ({ input }) => {
+        await w.afterPersist()
+        const answers = await Promise.all(Object.entries(input.plan.setpointsKw).map(async ([venId, setpoints]) =>
+          [venId, await w.customers.distribute(venId, dispatchFor(input.request, setpoints, 0))] as const))
+        return { optedOut: answers.filter(([, a]) => a === 'optOut').map(([v]) => v) }
+      }),
+      monitor: fromPromise<Measurement, MonitorInput>(async ({ input }) => {
+        await w.afterPersist()
+        return measure(d.book, input.request, input.plan, {
+          intervalIndex: input.intervalIndex, final: input.final, checkAtMs: input.checkAtMs, graceMs: d.config.reportGraceMs
+        })
+      }),
+      intraMatch: fromPromise<IntraResult, IntraInput>(async ({ input }) => {
+        await w.afterPersist()
+        const result = await intraMatch(d, input.request, input.plan, input.measurement)
+        const checkMs = input.request.intervalMs / d.config.checksPerInterval
+        const revision = 1 + Math.max(0, Math.floor((d.clock.now() - input.request.startMs) / checkMs))
+        const changed = Object.entries(result.plan.setpointsKw).filter(([venId, row]) =>
+          JSON.stringify(row) !== JSON.stringify(input.plan.setpointsKw[venId]))
+        await Promise.all(changed.map(async ([venId, row]) => await w.customers.distribute(venId, dispatchFor(input.request, row, revision))))
+        return result
+      }),
+      interMatch: fromPromise<InterResult, InterInput>(async ({ input }) => {
+        await w.afterPersist()
+        const requestId = `${d.config.nodeId}:${input.request.eventId}:${input.request.modificationNumber}:${input.intervalIndex}:${Math.floor(d.clock.now())}`
+        return await interMatch(d, input.request, input.residualKw, input.intervalIndex, requestId)
+      }),
+      cancelDispatch: fromPromise<void, CancelInput>(async ({ input }) => {
+        await w.afterPersist()
+        await Promise.all(Object.keys(input.plan?.setpointsKw ?? {}).map(async venId => { await w.customers.cancel(venId, input.request.eventId) }))
+        await d.ledger.release(holderOf(input.request.eventId))
+      }),
+      updateReliabilities: fromPromise<void, ReliabilityInput>(async ({ input }) => {
+        await w.afterPersist()
+        await w.reliabilityUpdated(updatedReliability(d, input.request, input.plan))
+      }),
+      sendCompletionReport: fromPromise<void, CompletionSummary>(async ({ input }) => {
+        await w.afterPersist()
+        if (input.origin === 'peer' && input.peer !== undefined) {
+          // The requester asked for a change of this node's aggregate: report it as a change from the baseline.
+          const baselineKw = w.aggregateBaseline(input.request)
+          await d.port.reportOutcome(input.peer.fromPeerId, {
+            requestId: input.peer.requestId,
+            peerId: d.config.nodeId,
+            committedKw: input.intervals.map(r => r.requestedKw),
+            deliveredKw: input.intervals.map((r, t) => r.deliveredKw === null ? 0 : r.deliveredKw - (baselineKw[t] ?? 0))
+          })
+          return
+        }
+        await w.upstream.complete(input)
+      })
+    },
+    actions: {
+      answerOpt: (_: unknown, params: OptAnswer) => {
+        w.outbox.push(async () => {
+          if (params.origin === 'peer') w.peerAnswered(params)
+          else await w.upstream.answer(params)
+        })
+      },
+      reportShortfall: (_: unknown, params: ShortfallNotice) => { w.outbox.push(async () => { await w.upstream.shortfall(params) }) },
+      reportFailure: (_: unknown, params: FailureNotice) => { w.outbox.push(async () => { await w.upstream.failure(params) }) }
+    }
+  }
+}

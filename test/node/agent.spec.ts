@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict'
+import { ScaledClock } from '../../src/util/clock.js'
+import { verifyTrail } from '../../src/node/auditChain.js'
+import { Community, enrol, get, MARKET, post, removeDir, simCustomers, startNode, tempDir, waitFor, type Running } from './agentFixtures.js'
+
+// 50 simulated ms per real ms: a 60 s interval lasts 1.2 s.
+const SCALE = 50
+const INTERVAL = 60_000
+
+describe('agent: a node with 20 customers on real HTTP and LevelDB', function () {
+  this.timeout(30_000)
+  let node: Running | undefined
+  let dir = ''
+
+  beforeEach(async () => { dir = await tempDir() })
+  afterEach(async () => {
+    await node?.stop()
+    node = undefined
+    await removeDir(dir)
+  })
+
+  async function boot (overrides = {}) {
+    const clock = new ScaledClock(Date.UTC(2026, 0, 1, 12), SCALE)
+    const customers = simCustomers(20)
+    const community = new Community(customers, clock)
+    node = await startNode(dir, community, clock, overrides)
+    await enrol(node.url, customers)
+    community.startReporting(node.url, 100)
+    return node
+  }
+
+  function eventBody (n: Running, eventId: string, amountsKw: number[], startInMs = 5_000) {
+    return { eventId, marketContext: MARKET, startMs: n.clock.now() + startInMs, intervalMs: INTERVAL, amountsKw, signalType: 'delta' }
+  }
+
+  const finished = async (n: Running, id: string) => await waitFor(`event ${id} to finish`, async () => {
+    const r = await get(n.url, `/api/events/${id}`)
+    return r.json.status === 'done' ? r.json : undefined
+  })
+
+  it('answers, dispatches, and the aggregate follows the requested change when customers comply', async () => {
+    const n = await boot()
+    const submitted = await post(n.url, '/api/events', eventBody(n, 'ev-comply', [-15, -20, -10]))
+    assert.equal(submitted.status, 200, JSON.stringify(submitted.json))
+    const e = await finished(n, 'ev-comply')
+    assert.equal(e.state, 'completed')
+    assert.equal(e.answer.accept, true)
+    for (const r of e.intervals) {
+      assert.ok(r.deliveredKw !== null)
+      assert.ok(Math.abs(r.deviationKw) <= 0.5, `interval ${r.index}: delivered ${r.deliveredKw}, deviation ${r.deviationKw}`)
+      assert.equal(r.shortfallKw, 0)
+    }
+    // The dispatch went to the cheapest customers first, within their flexibility.
+    const dispatched = [...n.community.dispatches.keys()]
+    assert.ok(dispatched.includes('ven-00') && dispatched.length >= 10)
+    const states = e.audit.map((a: { stateAfter: string }) => a.stateAfter)
+    assert.ok(states.includes('scheduled.notifying') && states.includes('active.monitoring.measuring') && states.at(-1) === 'completed')
+    const exported = await get(n.url, '/api/events/ev-comply/audit')
+    assert.equal(verifyTrail(exported.json.lines).valid, true)
+    const status = await get(n.url, '/api/status')
+    assert.equal(status.json.state, 'ready')
+    assert.deepEqual(status.json.liveEvents, [])
+  })
+
+  it('covers a customer that stops acting mid-event with intra matchmaking in the same interval', async () => {
+    const n = await boot()
+    const body = eventBody(n, 'ev-deviate', [-10, -10, -10])
+    await post(n.url, '/api/events', body)
+    await waitFor('dispatch', () => n.community.dispatches.size > 0 ? true : undefined)
+    const deviator = [...n.community.dispatches.keys()][0] as string
+    // From the start of interval 1 the customer ignores its setpoint (stays at its baseline).
+    n.community.deviations.set(deviator, { fromMs: body.startMs + INTERVAL, kw: 0, ignoreSetpoint: true })
+    const e = await finished(n, 'ev-deviate')
+    assert.equal(e.state, 'completed')
+    const intra = e.audit.filter((a: { stateBefore: string, stateAfter: string }) => a.stateBefore === 'active.intra')
+    assert.ok(intra.length > 0, 'intra matchmaking ran')
+    const first = intra[0]
+    assert.ok(first.decision.chosen.length > 0, 'other customers were chosen to cover')
+    assert.ok(first.timeMs < body.startMs + 2 * INTERVAL, 'covered within interval 1')
+    const i1 = e.intervals[1]
+    assert.ok(i1.intraCoveredKw > 0)
+    assert.ok(Math.abs(i1.deviationKw) <= 0.5, `interval 1 after cover: deviation ${i1.deviationKw}`)
+  })
+
+  it('two overlapping events never reserve the same flexibility twice', async () => {
+    const n = await boot()
+    // 20 customers × 2 kW down = 40 kW: the first takes 30, the second cannot have 30 more.
+    await post(n.url, '/api/events', eventBody(n, 'ev-a', [-30, -30], 20_000))
+    const second = await post(n.url, '/api/events', eventBody(n, 'ev-b', [-30, -30], 30_000))
+    assert.equal(second.status, 200)
+    const b = await waitFor('ev-b decided', async () => {
+      const r = await get(n.url, '/api/events/ev-b')
+      return r.json.answer !== null ? r.json : undefined
+    })
+    assert.equal(b.answer.accept, false, 'the second event is declined: its flexibility is reserved')
+    const c = await post(n.url, '/api/events', eventBody(n, 'ev-c', [-8, -8], 30_000))
+    assert.equal(c.status, 200)
+    await waitFor('ev-c planned', () => n.agent.ledger.byHolder('event:ev-c').length > 0 ? true : undefined)
+    const window = { startMs: 0, intervalMs: INTERVAL, intervals: 1 }
+    for (const r of n.agent.ledger.all()) {
+      const total = n.agent.ledger.reserved(r.customerId, { ...window, startMs: r.window.startMs + INTERVAL })
+      assert.ok((total.flexDownKw[0] ?? 0) <= 2 + 1e-9, `${r.customerId} reserved ${total.flexDownKw[0]} kW down of 2`)
+    }
+    await finished(n, 'ev-a')
+    await finished(n, 'ev-c')
+    assert.equal(n.agent.ledger.all().length, 0, 'completion releases every reservation')
+  })
+
+  it('a graceful restart mid-event restores the event actor, which resumes and completes', async () => {
+    const n = await boot()
+    const body = eventBody(n, 'ev-restart', [-10, -10, -10], 2_000)
+    await post(n.url, '/api/events', body)
+    await waitFor('interval 1', () => n.clock.now() > body.startMs + INTERVAL * 1.2 ? true : undefined)
+    const before = n.agent.event('ev-restart')
+    assert.equal(before?.status, 'active')
+    const community = n.community
+    await n.stop()
+    const again = await startNode(dir, community, n.clock)
+    node = again
+    community.startReporting(again.url, 100)
+    assert.deepEqual(again.agent.liveEventIds(), ['ev-restart'])
+    const e = await finished(again, 'ev-restart')
+    assert.equal(e.state, 'completed')
+    assert.equal(e.intervals[0].deliveredKw, before?.intervals[0]?.deliveredKw, 'what was measured before the restart is kept')
+    assert.equal(verifyTrail((await get(again.url, '/api/events/ev-restart/audit')).json.lines).valid, true)
+  })
+
+  it('refuses writes without the admin token and bad requests, storing nothing', async () => {
+    const n = await boot()
+    const noToken = await post(n.url, '/api/events', eventBody(n, 'ev-x', [-1]), null)
+    assert.equal(noToken.status, 401)
+    const badJson = await post(n.url, '/api/events', '{not json')
+    assert.equal(badJson.status, 400)
+    const badBody = await post(n.url, '/api/events', { ...eventBody(n, 'ev-y', [-1]), amountsKw: ['x'] })
+    assert.equal(badBody.status, 400)
+    assert.match(badBody.json.message, /amountsKw/)
+    const unknownCustomer = await post(n.url, '/api/customers/nobody/reports', { readings: [{ atMs: 1, kw: 1 }] })
+    assert.equal(unknownCustomer.status, 400)
+    assert.equal((await get(n.url, '/api/events')).json.length, 0)
+    assert.equal((await get(n.url, '/api/events/ev-x')).status, 404)
+  })
+})

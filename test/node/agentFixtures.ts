@@ -1,0 +1,145 @@
+/**
+ * A community for agent tests: N simulated customers that follow the setpoints the node sends them (or
+ * deviate as told) and post their readings to the node's JSON API over real HTTP on loopback, on a
+ * ScaledClock so an event of several intervals runs in about a second.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Agent } from '../../src/node/agent.js'
+import { ApiServer } from '../../src/node/apiServer.js'
+import type { CustomerChannel, CustomerDispatch } from '../../src/node/agentChannels.js'
+import { defaultConfig, type NodeConfig } from '../../src/node/config.js'
+import { ScaledClock, type Clock } from '../../src/util/clock.js'
+
+export const MARKET = 'http://market.example/ctx'
+export const TOKEN = 'test-admin-token'
+
+export interface SimCustomer { venId: string, baselineKw: number, flexDownKw: number, flexUpKw: number, cost: number }
+
+export function simCustomers (n: number): SimCustomer[] {
+  return Array.from({ length: n }, (_, i) => ({ venId: `ven-${String(i).padStart(2, '0')}`, baselineKw: 5 + (i % 3), flexDownKw: 2, flexUpKw: 1, cost: 0.1 + i * 0.01 }))
+}
+
+/** The customers' side: the setpoints they were sent, and what they actually do. */
+export class Community implements CustomerChannel {
+  readonly dispatches = new Map<string, Map<string, CustomerDispatch>>()
+  /** venId → kW added to what the customer should do, from a clock time on. */
+  readonly deviations = new Map<string, { fromMs: number, kw: number, ignoreSetpoint?: boolean }>()
+  readonly silent = new Set<string>()
+  readonly optOut = new Set<string>()
+  readonly cancelled: Array<{ venId: string, eventId: string }> = []
+  private timer: NodeJS.Timeout | undefined
+
+  constructor (readonly customers: SimCustomer[], readonly clock: Clock) {}
+
+  async distribute (venId: string, dispatch: CustomerDispatch): Promise<'optIn' | 'optOut'> {
+    if (this.optOut.has(venId)) return 'optOut'
+    const mine = this.dispatches.get(venId) ?? new Map<string, CustomerDispatch>()
+    const had = mine.get(dispatch.eventId)
+    if (had === undefined || had.modificationNumber < dispatch.modificationNumber || (had.modificationNumber === dispatch.modificationNumber && had.revision <= dispatch.revision)) {
+      mine.set(dispatch.eventId, dispatch)
+    }
+    this.dispatches.set(venId, mine)
+    return 'optIn'
+  }
+
+  async cancel (venId: string, eventId: string): Promise<void> {
+    this.cancelled.push({ venId, eventId })
+    this.dispatches.get(venId)?.delete(eventId)
+  }
+
+  /** What the customer draws now: baseline plus every active event's change, plus its deviation. */
+  flowKw (c: SimCustomer, nowMs: number): number {
+    let kw = c.baselineKw
+    const d = this.deviations.get(c.venId)
+    const ignore = d !== undefined && nowMs >= d.fromMs && d.ignoreSetpoint === true
+    if (!ignore) {
+      for (const dispatch of this.dispatches.get(c.venId)?.values() ?? []) {
+        const t = Math.floor((nowMs - dispatch.startMs) / dispatch.intervalMs)
+        const setpoint = dispatch.setpointsKw[t]
+        if (t >= 0 && setpoint !== undefined) kw += setpoint - c.baselineKw
+      }
+    }
+    if (d !== undefined && nowMs >= d.fromMs) kw += d.kw
+    return kw
+  }
+
+  /** Posts every customer's reading every `everyRealMs` to the node's API. */
+  startReporting (baseUrl: string, everyRealMs: number): void {
+    const tick = async (): Promise<void> => {
+      const now = this.clock.now()
+      await Promise.all(this.customers.filter(c => !this.silent.has(c.venId)).map(async c => {
+        await post(baseUrl, `/api/customers/${c.venId}/reports`, { readings: [{ atMs: now, kw: this.flowKw(c, now) }] }).catch(() => {})
+      }))
+    }
+    this.timer = setInterval(() => { void tick() }, everyRealMs)
+  }
+
+  stopReporting (): void { clearInterval(this.timer) }
+}
+
+export async function post (baseUrl: string, path: string, body: unknown, token: string | null = TOKEN): Promise<{ status: number, json: any }> {
+  const res = await fetch(baseUrl + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token !== null ? { authorization: `Bearer ${token}` } : {}) },
+    body: typeof body === 'string' ? body : JSON.stringify(body)
+  })
+  return { status: res.status, json: await res.json() }
+}
+
+export async function get (baseUrl: string, path: string): Promise<{ status: number, json: any }> {
+  const res = await fetch(baseUrl + path)
+  return { status: res.status, json: await res.json() }
+}
+
+export interface Running {
+  agent: Agent
+  server: ApiServer
+  url: string
+  community: Community
+  clock: ScaledClock
+  dataDir: string
+  stop: () => Promise<void>
+}
+
+export async function tempDir (): Promise<string> {
+  return await mkdtemp(join(tmpdir(), 'adrmesh-agent-'))
+}
+
+/** Starts an agent on `dataDir` with its API on a free loopback port. */
+export async function startNode (dataDir: string, community: Community, clock: ScaledClock, overrides: Partial<NodeConfig> = {}): Promise<Running> {
+  const config: NodeConfig = { ...defaultConfig, nodeId: 'node-a', venName: 'node-a', dataDir, port: 0, adminToken: TOKEN, checksPerInterval: 2, reportGraceMs: 20_000, toleranceKw: 0.5, ...overrides }
+  const agent = new Agent(config, { clock, customers: community })
+  await agent.start()
+  const server = new ApiServer({ host: '127.0.0.1', port: 0 }, { agent })
+  await server.start()
+  return {
+    agent, server, url: server.url, community, clock, dataDir,
+    stop: async () => { community.stopReporting(); await server.stop(); await agent.stop() }
+  }
+}
+
+export async function enrol (url: string, customers: SimCustomer[]): Promise<void> {
+  for (const c of customers) {
+    const r = await post(url, '/api/customers', {
+      venId: c.venId, venName: c.venId, marketContexts: [MARKET],
+      capabilities: { baselineKw: [c.baselineKw], flexDownKw: [c.flexDownKw], flexUpKw: [c.flexUpKw], costDownPerKwh: c.cost, costUpPerKwh: c.cost }
+    })
+    if (r.status !== 200) throw new Error(`enrol ${c.venId}: ${r.status} ${JSON.stringify(r.json)}`)
+  }
+}
+
+export async function waitFor<T> (what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await probe()
+    if (v !== undefined) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 25))
+  }
+}
+
+export async function removeDir (dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true })
+}
