@@ -5,6 +5,7 @@
  * (one DHT key holds one value, so "who serves this market context" is a provider set). Owns the DHT
  * validator and selector of its namespace.
  */
+import { X509Certificate } from 'node:crypto'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { fromString } from 'uint8arrays'
@@ -213,6 +214,11 @@ export class Directory {
     }, delayMs)
     this.timer.unref()
   }
+}
+
+/** The SHA-256 fingerprint of a certificate (PEM or DER), as the directory record states it: 64 lowercase hex. */
+export function certificateFingerprint (certificate: string | Uint8Array): string {
+  return new X509Certificate(certificate).fingerprint256.replaceAll(':', '').toLowerCase()
 }
 
 /** Checks that a string is a peer id (used on ids read from config and the API). */
