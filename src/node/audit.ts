@@ -8,7 +8,7 @@
 import { pino, type Logger } from 'pino'
 import type { Clock } from '../util/clock.js'
 import { Table, type Store, type StoreOp } from '../store/index.js'
-import { canonicalJson, entryHash, genesisHash, signHead, type AuditEntry, type AuditHead } from './auditChain.js'
+import { entryHash, genesisHash, signHead, type AuditEntry, type AuditHead } from './auditChain.js'
 import type { NodeKey } from './nodeKey.js'
 
 export type { AuditEntry, AuditHead } from './auditChain.js'
@@ -85,7 +85,7 @@ export class AuditTrail {
         event: record.event,
         stateBefore: record.stateBefore,
         stateAfter: record.stateAfter,
-        decision: JSON.parse(canonicalJson(record.decision ?? null)) as unknown,
+        decision: JSON.parse(JSON.stringify(record.decision ?? null)) as unknown,
         prevHash: tip.hash
       }
       const entry: AuditEntry = { ...unhashed, hash: entryHash(unhashed) }

@@ -226,8 +226,10 @@ export class Scheduler {
     const attempt = record.attempts + 1
     const inFlight: TimerRecord = { ...record, attempts: attempt }
     // Recorded before the call, so that after a crash inside the handler the next call knows it re-fires.
-    await this.store.batch([this.table.putOp(record.id, inFlight)])
+    // Memory first: a schedule() or cancel() racing this write lands after it, in memory and in the store.
     this.timers.set(record.id, inFlight)
+    await this.store.batch([this.table.putOp(record.id, inFlight)])
+    if (this.timers.get(record.id) !== inFlight) return
     const fire: TimerFire = {
       id: record.id,
       kind: record.kind,

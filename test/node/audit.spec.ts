@@ -141,6 +141,13 @@ describe('node/audit', () => {
     assert.deepEqual(await trail.eventIds(), ['E1', 'E2'])
   })
 
+  it('stores a decision as JSON holds it (undefined dropped, NaN as null), and it verifies', async () => {
+    const entry = await trail.append('E1', { event: 'measure', stateBefore: 'a', stateAfter: 'a', decision: { missing: undefined, kw: Number.NaN, ok: [1] } })
+    assert.deepEqual(entry.decision, { kw: null, ok: [1] })
+    assert.deepEqual((await trail.entries('E1'))[0]?.decision, { kw: null, ok: [1] })
+    assert.ok(verifyTrail(await trail.export('E1')).valid)
+  })
+
   it('serialises concurrent appends to one event without forking the chain', async () => {
     await Promise.all(Array.from({ length: 20 }, async (_, i) =>
       await trail.append('E1', { event: `e${i}`, stateBefore: 'a', stateAfter: 'b' })))
