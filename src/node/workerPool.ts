@@ -194,6 +194,11 @@ export class WorkerPool {
         resolve()
       })
     })
+    if (!this.running) {
+      // stopped while this replacement was starting
+      await worker.terminate()
+      return
+    }
     worker.on('message', (reply: TaskReply) => { this.settle(slot, reply) })
     worker.on('error', err => { slot.ending ??= err })
     worker.on('exit', code => { this.exited(slot, code) })
