@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Store } from '../../src/store/index.js'
 import { AuditTrail } from '../../src/node/audit.js'
 import { canonicalJson, entryHash, genesisHash, verifyTrail, type AuditEntry, type AuditHead } from '../../src/node/auditChain.js'
-import { loadOrCreateNodeKey, type NodeKey } from '../../src/node/nodeKey.js'
+import { loadOrCreateNodeKey, nodeKeyFile, type NodeKey } from '../../src/node/nodeKey.js'
 import { ManualClock } from '../../src/util/clock.js'
 
 /** Edits one entry line and recomputes every hash after it, as a forger without the key would. */
@@ -131,6 +131,7 @@ describe('node/audit', () => {
     await store.start()
     const reloadedKey = await loadOrCreateNodeKey(dataDir)
     assert.equal(reloadedKey.publicKey, key.publicKey)
+    assert.equal((await stat(join(dataDir, nodeKeyFile))).mode & 0o777, 0o600)
     trail = new AuditTrail({ store, clock, key: reloadedKey })
     const entry = await trail.append('E1', { event: 'interval.end', stateBefore: 'active', stateAfter: 'completed' })
     assert.equal(entry.seq, 3)
