@@ -10,7 +10,8 @@ export interface Command {
 }
 
 export const commands: Record<string, Command> = {
-  audit: { summary: 'verify an exported audit trail (hash chain and signed head)', load: async () => await import('./audit.js') }
+  audit: { summary: 'verify an exported audit trail (hash chain and signed head)', load: async () => await import('./audit.js') },
+  node: { summary: 'run a virtual node (VEN upward, VTN downward, JSON API)', load: async () => await import('./node.js') }
 }
 
 export function usage (): string {

@@ -77,6 +77,12 @@ async function route (req: IncomingMessage, url: URL, api: ApiComponents): Promi
       return { lines: await agent.audit.export(id) }
     }
     if (resource === 'customers' && id === undefined) return agent.book.all()
+    if (resource === 'customers' && id !== undefined && sub === 'readings') {
+      if (agent.book.get(id) === undefined) throw new ApiError(404, 'unknown-customer', `no customer ${id}`)
+      const from = Number(url.searchParams.get('fromMs') ?? 0)
+      const to = Number(url.searchParams.get('toMs') ?? Number.MAX_SAFE_INTEGER)
+      return agent.book.readings(id, from, to)
+    }
     if (resource === 'customers' && id !== undefined && sub === 'dispatch') {
       if (api.pull === undefined) throw new ApiError(404, 'no-pull', 'customers of this node receive their setpoints over OpenADR')
       return api.pull.dispatchesOf(id)

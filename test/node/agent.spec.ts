@@ -3,8 +3,8 @@ import { ScaledClock } from '../../src/util/clock.js'
 import { verifyTrail } from '../../src/node/auditChain.js'
 import { Community, enrol, get, MARKET, post, removeDir, simCustomers, startNode, tempDir, waitFor, type Running } from './agentFixtures.js'
 
-// 50 simulated ms per real ms: a 60 s interval lasts 1.2 s.
-const SCALE = 50
+// 25 simulated ms per real ms: a 60 s interval lasts 2.4 s (slack for a loaded machine).
+const SCALE = 25
 const INTERVAL = 60_000
 
 describe('agent: a node with 20 customers on real HTTP and LevelDB', function () {
@@ -25,7 +25,7 @@ describe('agent: a node with 20 customers on real HTTP and LevelDB', function ()
     const community = new Community(customers, clock)
     node = await startNode(dir, community, clock, overrides)
     await enrol(node.url, customers)
-    community.startReporting(node.url, 100)
+    community.startReporting(node.url, 80)
     return node
   }
 
@@ -117,7 +117,7 @@ describe('agent: a node with 20 customers on real HTTP and LevelDB', function ()
     await n.stop()
     const again = await startNode(dir, community, n.clock)
     node = again
-    community.startReporting(again.url, 100)
+    community.startReporting(again.url, 80)
     assert.deepEqual(again.agent.liveEventIds(), ['ev-restart'])
     const e = await finished(again, 'ev-restart')
     assert.equal(e.state, 'completed')
