@@ -173,6 +173,8 @@ function deferred<T> (): Deferred<T> {
 }
 
 async function quietStop (client: Client): Promise<void> {
+  // A closed socket has nothing left to close; stop() would wait out its timeout on the dead stream.
+  if (client.status === 'disconnect' || client.status === 'offline') return
   try { await withTimeout(client.stop(), 2_000) } catch { /* the session is being discarded either way */ }
 }
 
@@ -204,4 +206,4 @@ async function sleep (ms: number, signal: AbortSignal): Promise<void> {
   })
 }
 
-export { raceAbort, sleep }
+export { sleep }

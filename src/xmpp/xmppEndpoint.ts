@@ -20,7 +20,7 @@ import { discoInfoNs, discoItemsNs, oadrPayloadNs, openadrFeature, openadrServic
 import { XmppDeliveryError, XmppPayloadError, XmppStanzaError, XmppStoppedError } from './errors.js'
 import { documentOf, payloadElementOf, serviceOfPayload } from './payloadElement.js'
 import { ReplayCache } from './replayCache.js'
-import { XmppConnection, raceAbort, sleep, type XmppConnectionInit } from './xmppConnection.js'
+import { XmppConnection, sleep, type XmppConnectionInit } from './xmppConnection.js'
 
 export interface XmppEndpointInit extends XmppConnectionInit {
   /** Delays between resends of an unacknowledged payload. */
@@ -129,20 +129,31 @@ export class XmppEndpoint {
     }
   }
 
-  /** One IQ round trip, cut short when the session ends (its result can then never arrive). */
+  /** One IQ round trip, cut short when the session ends (its result can then never arrive) or on abort. */
   private async exchange (client: Client, iq: XmlElement, signal: AbortSignal): Promise<string> {
-    const lost = this.connection.ended(client).then(() => { throw new Error('session ended before the IQ result') })
     let result: XmlElement
     try {
-      result = await raceAbort(Promise.race([client.iqCaller.request(iq, this.init.ackTimeoutMs ?? 10_000), lost]), signal)
+      result = await new Promise<XmlElement>((resolve, reject) => {
+        const cleanup = (): void => {
+          signal.removeEventListener('abort', onAbort)
+          client.off('disconnect', onLost)
+          client.off('offline', onLost)
+        }
+        const onAbort = (): void => { cleanup(); reject(signal.reason) }
+        const onLost = (): void => { cleanup(); reject(new Error('session ended before the IQ result')) }
+        signal.addEventListener('abort', onAbort, { once: true })
+        client.once('disconnect', onLost)
+        client.once('offline', onLost)
+        client.iqCaller.request(iq, this.init.ackTimeoutMs ?? 10_000).then(
+          reply => { cleanup(); resolve(reply) },
+          (err: unknown) => { cleanup(); reject(err) })
+      })
     } catch (err) {
       const e = err as Error & { condition?: string, text?: string }
       if (e.name === 'StanzaError' && e.condition !== undefined && !transientConditions.has(e.condition)) {
         throw new XmppStanzaError(e.condition, e.text ?? '')
       }
       throw err
-    } finally {
-      lost.catch(() => {})
     }
     const answer = result.getChild('oadrPayload', oadrPayloadNs)
     if (answer === undefined) throw new XmppPayloadError(`the IQ result from ${iq.attrs.to ?? '?'} carries no oadrPayload`)
