@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { DOMParser, type Element } from '@xmldom/xmldom'
+import { DOMParser, type Document, type Element } from '@xmldom/xmldom'
 import { drEventMachine } from '../../src/machines/drEvent.js'
 import { machineGraph } from '../../src/dashboard/machineGraph.js'
 import { routeOf } from '../../src/dashboard/dashboard.js'
@@ -13,11 +13,11 @@ function svgOf (html: string, cls: string): Document {
   const problems: string[] = []
   const doc = new DOMParser({ onError: (l, m) => { problems.push(`${l}: ${m}`) } }).parseFromString(html.slice(start, end + 6), 'image/svg+xml')
   assert.deepEqual(problems, [])
-  return doc as unknown as Document
+  return doc
 }
 
 function elements (doc: Document, name: string): Element[] {
-  return Array.from(doc.getElementsByTagName(name)) as unknown as Element[]
+  return Array.from(doc.getElementsByTagName(name))
 }
 
 /** Reads server-sent events from a fetch body until `until` accepts one. */

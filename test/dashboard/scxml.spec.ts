@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { DOMParser, type Element } from '@xmldom/xmldom'
+import { DOMParser, type Document, type Element } from '@xmldom/xmldom'
 import { createMachine, type AnyStateMachine } from 'xstate'
 import { drEventMachine } from '../../src/machines/drEvent.js'
 import { machineGraph, activeStateIds, parseStateKey } from '../../src/dashboard/machineGraph.js'
@@ -27,19 +27,19 @@ function parseStrict (xml: string): Document {
   const problems: string[] = []
   const doc = new DOMParser({ onError: (level, message) => { problems.push(`${level}: ${message}`) } }).parseFromString(xml, 'application/xml')
   assert.deepEqual(problems, [], 'the SCXML is well-formed')
-  return doc as unknown as Document
+  return doc
 }
 
 function exportedOf (doc: Document): Expected {
   const states = new Map<string, string>()
   const transitions: string[] = []
-  const all = Array.from(doc.getElementsByTagName('*')) as unknown as Element[]
+  const all = Array.from(doc.getElementsByTagName('*'))
   for (const el of all) {
-    if (['state', 'parallel', 'final'].includes(el.localName)) states.set(el.getAttribute('id') ?? '', el.localName)
+    if (['state', 'parallel', 'final'].includes(el.localName ?? '')) states.set(el.getAttribute('id') ?? '', el.localName ?? '')
     if (el.localName === 'transition') {
       const parent = el.parentNode as Element
-      const source = parent.localName === 'scxml' ? 'drEvent' : parent.getAttribute('id') ?? ''
-      transitions.push(`${parent.localName === 'scxml' ? (doc.documentElement.getAttribute('name') ?? '') : source}|${el.getAttribute('event') ?? ''}|${el.getAttribute('target') ?? ''}`)
+      const source = parent.localName === 'scxml' ? parent.getAttribute('name') : parent.getAttribute('id')
+      transitions.push(`${source ?? ''}|${el.getAttribute('event') ?? ''}|${el.getAttribute('target') ?? ''}`)
     }
   }
   return { states, transitions }
@@ -48,9 +48,11 @@ function exportedOf (doc: Document): Expected {
 describe('dashboard: SCXML export of the DR-event machine', () => {
   it('is well-formed SCXML in which every state appears with its kind and every transition with its event and target', () => {
     const doc = parseStrict(toScxml(machineGraph(drEventMachine)))
-    assert.equal(doc.documentElement.localName, 'scxml')
-    assert.equal(doc.documentElement.namespaceURI, 'http://www.w3.org/2005/07/scxml')
-    assert.equal(doc.documentElement.getAttribute('initial'), 'drEvent.received')
+    const root = doc.documentElement
+    assert.ok(root !== null)
+    assert.equal(root.localName, 'scxml')
+    assert.equal(root.namespaceURI, 'http://www.w3.org/2005/07/scxml')
+    assert.equal(root.getAttribute('initial'), 'drEvent.received')
     const expected = expectedOf(drEventMachine)
     const exported = exportedOf(doc)
     assert.deepEqual(exported.states, expected.states)
