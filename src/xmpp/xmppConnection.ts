@@ -143,6 +143,8 @@ export class XmppConnection {
       timeout: init.connectTimeoutMs ?? 10_000
     })
     client.reconnect.stop()
+    // Every IQ in flight listens for the end of its session; there may be many at once.
+    client.setMaxListeners(0)
     this.endings.set(client, new Promise<void>(resolve => {
       client.once('disconnect', () => { resolve() })
       client.once('offline', () => { resolve() })
