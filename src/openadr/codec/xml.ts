@@ -46,7 +46,26 @@ const forbiddenChars = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/
 const nameStart = /[A-Za-z_\u00C0-\uFFFD]/
 const nameRest = /^[A-Za-z_\u00C0-\uFFFD][-.0-9A-Za-z_\u00B7\u00C0-\uFFFD]*$/
 
-type Scope = Record<string, string>
+/** Prefix to namespace URI ('' is the default namespace); copied, never changed, when an element declares one. */
+type Scope = ReadonlyMap<string, string>
+
+/** A start tag already parsed under the same namespace scope: reused when the same tag text comes again. */
+interface ParsedTag {
+  qname: string
+  ns: string
+  name: string
+  attributes: XmlAttribute[]
+  scope: Scope
+  selfClosing: boolean
+}
+
+/**
+ * Clients send the same tags (the root with its namespace declarations, then the vocabulary of the schema)
+ * on every request, so each distinct tag text is checked and resolved once per scope. Bounded, so varied input cannot grow it without end.
+ */
+const tagCache = new WeakMap<Scope, Map<string, ParsedTag>>()
+const maxCachedTagsPerScope = 256
+const rootScope: Scope = new Map([['xml', XML_NS], ['xmlns', XMLNS_NS]])
 
 interface Open {
   element: XmlElement
@@ -112,7 +131,6 @@ export function parseXml (xml: string, options: XmlParseOptions = {}): XmlElemen
     }
     pos = end + 2
   }
-  const rootScope: Scope = { xml: XML_NS, xmlns: XMLNS_NS }
   const stack: Open[] = []
   let root: XmlElement | undefined
   const n = xml.length
@@ -175,6 +193,20 @@ export function parseXml (xml: string, options: XmlParseOptions = {}): XmlElemen
   return root
 
   function parseStartTag (start: number): number {
+    const parent = stack[stack.length - 1]
+    if (parent === undefined && root !== undefined) throw new XmlSyntaxError('more than one root element', start - 1)
+    if (stack.length >= maxDepth) throw new XmlSyntaxError(`elements nested deeper than ${maxDepth}`, start - 1)
+    const parentScope = parent?.scope ?? rootScope
+    const gt = xml.indexOf('>', start)
+    const tagText = gt === -1 ? '' : xml.slice(start, gt)
+    const cached = tagText.length > 0 ? tagCache.get(parentScope)?.get(tagText) : undefined
+    if (cached !== undefined) {
+      const element: XmlElement = { ns: cached.ns, name: cached.name, attributes: cached.attributes, children: [], text: '' }
+      if (parent === undefined) root = element
+      else parent.element.children.push(element)
+      if (!cached.selfClosing) stack.push({ element, qname: cached.qname, scope: cached.scope })
+      return gt + 1
+    }
     let p = start
     if (!nameStart.test(xml[p] ?? '')) throw new XmlSyntaxError('invalid start tag', start - 1)
     while (p < n) {
@@ -211,41 +243,51 @@ export function parseXml (xml: string, options: XmlParseOptions = {}): XmlElemen
       if (close === -1) throw new XmlSyntaxError('unterminated attribute value', p)
       const rawValue = xml.slice(p + 1, close)
       if (rawValue.includes('<')) throw new XmlSyntaxError("'<' in attribute value", p)
-      rawAttrs.push([aname, decodeReferences(rawValue, p + 1).replace(/[\t\n\r]/g, ' '), p])
+      const value = decodeReferences(rawValue, p + 1)
+      rawAttrs.push([aname, /[\t\n\r]/.test(value) ? value.replace(/[\t\n\r]/g, ' ') : value, p])
       p = close + 1
     }
 
-    const parent = stack[stack.length - 1]
-    if (parent === undefined && root !== undefined) throw new XmlSyntaxError('more than one root element', start - 1)
-    if (stack.length >= maxDepth) throw new XmlSyntaxError(`elements nested deeper than ${maxDepth}`, start - 1)
-    let scope = parent?.scope ?? rootScope
-    const seen = new Set<string>()
-    for (const [aname, value, at] of rawAttrs) {
-      if (seen.has(aname)) throw new XmlSyntaxError(`duplicate attribute '${aname}'`, at)
-      seen.add(aname)
+    let scope = parentScope
+    let plain = 0
+    for (let i = 0; i < rawAttrs.length; i++) {
+      const [aname, value, at] = rawAttrs[i] as [string, string, number]
+      for (let j = 0; j < i; j++) if (rawAttrs[j]?.[0] === aname) throw new XmlSyntaxError(`duplicate attribute '${aname}'`, at)
       if (aname === 'xmlns' || aname.startsWith('xmlns:')) {
         const prefix = aname === 'xmlns' ? '' : aname.slice(6)
         if (prefix === 'xmlns' || (prefix !== '' && value === '') || value === XMLNS_NS ||
           (prefix === 'xml') !== (value === XML_NS)) {
           throw new XmlSyntaxError(`illegal namespace declaration ${aname}`, at)
         }
-        if (scope === (parent?.scope ?? rootScope)) scope = Object.create(scope) as Scope
-        scope[prefix] = value
+        const declared = scope === parentScope ? new Map(scope) : scope as Map<string, string>
+        declared.set(prefix, value)
+        scope = declared
+      } else {
+        plain++
       }
     }
     const element: XmlElement = { ns: resolve(scope, qname, true, start), name: localName(qname), attributes: [], children: [], text: '' }
-    const expanded = new Set<string>()
-    for (const [aname, value, at] of rawAttrs) {
-      if (aname === 'xmlns' || aname.startsWith('xmlns:')) continue
-      const ns = resolve(scope, aname, false, at)
-      const name = localName(aname)
-      if (expanded.has(`${ns} ${name}`)) throw new XmlSyntaxError(`duplicate attribute '${aname}'`, at)
-      expanded.add(`${ns} ${name}`)
-      element.attributes.push({ ns, name, value })
+    if (plain > 0) {
+      for (const [aname, value, at] of rawAttrs) {
+        if (aname === 'xmlns' || aname.startsWith('xmlns:')) continue
+        const ns = resolve(scope, aname, false, at)
+        const name = localName(aname)
+        if (element.attributes.some(a => a.ns === ns && a.name === name)) throw new XmlSyntaxError(`duplicate attribute '${aname}'`, at)
+        element.attributes.push({ ns, name, value })
+      }
     }
     if (parent === undefined) root = element
     else parent.element.children.push(element)
     if (!selfClosing) stack.push({ element, qname, scope })
+    // Only a tag whose first '>' is its end can be recognised again by its text.
+    if (p === gt + 1) {
+      let byText = tagCache.get(parentScope)
+      if (byText === undefined) { byText = new Map(); tagCache.set(parentScope, byText) }
+      if (byText.size < maxCachedTagsPerScope) {
+        Object.freeze(element.attributes)
+        byText.set(tagText, { qname, ns: element.ns, name: element.name, attributes: element.attributes, scope, selfClosing })
+      }
+    }
     return p
   }
 }
@@ -257,9 +299,9 @@ function localName (qname: string): string {
 
 function resolve (scope: Scope, qname: string, isElement: boolean, at: number): string {
   const colon = qname.indexOf(':')
-  if (colon === -1) return isElement ? (scope[''] ?? '') : ''
+  if (colon === -1) return isElement ? (scope.get('') ?? '') : ''
   const prefix = qname.slice(0, colon)
-  const uri = scope[prefix]
+  const uri = scope.get(prefix)
   if (uri === undefined || uri === '') throw new XmlSyntaxError(`unbound namespace prefix '${prefix}'`, at)
   return uri
 }
