@@ -129,10 +129,17 @@ async function runMesh (n: number, make: typeof inProcessNode, rounds: number, r
     }
     // Ready: every node has gossip peers on the topic, and one warm-up advert reached everyone.
     let warm = 1_000_000
+    // Joining costs handshake CPU (Noise, then the DHT dials its closest peers): minutes at 50 on a busy host.
+    const readyTimeoutMs = 60_000 + 6_000 * n
     for (;;) {
       const statuses = await Promise.all(nodes.map(async x => await x.status()))
-      if (statuses.every(s => s.subscribers >= Math.min(n - 1, 3)) && await reachAll(warm++, 2000) !== undefined) break
-      if (Date.now() - t0 > 120_000) throw new Error(`mesh of ${n} not ready after 120 s`)
+      const subscribed = statuses.every(s => s.subscribers >= Math.min(n - 1, 3))
+      if (subscribed && await reachAll(warm++, 2000) !== undefined) break
+      if (Date.now() - t0 > readyTimeoutMs) {
+        const reached = arrivals.get(warm - 1)?.size ?? 0
+        throw new Error(`mesh of ${n} not ready after ${readyTimeoutMs / 1000} s: fewest topic peers ${Math.min(...statuses.map(s => s.subscribers))}, ` +
+          `fewest connections ${Math.min(...statuses.map(s => s.peers))}, last warm-up advert reached ${reached} of ${n - 1}`)
+      }
       await sleep(500)
     }
     const readyS = (Date.now() - t0) / 1000

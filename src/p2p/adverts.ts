@@ -75,7 +75,7 @@ export class AdvertBoard {
   private readonly latest = new Map<string, Map<string, FlexAdvert>>()
   private readonly rejected = new Map<string, number>()
   private readonly listeners = new Set<(advert: FlexAdvert) => void>()
-  private own = new Map<string, FlexAdvert>()
+  private readonly own = new Map<string, FlexAdvert>()
 
   constructor (private readonly components: AdvertBoardComponents, private readonly init: AdvertBoardInit) {
     this.onMessage = this.onMessage.bind(this)
