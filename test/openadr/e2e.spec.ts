@@ -10,25 +10,13 @@ import { Vtn } from '../../src/openadr/vtn/vtn.js'
 import { Ven } from '../../src/openadr/ven/ven.js'
 import { LocalNetwork, localSender } from '../../src/openadr/local.js'
 import { powerRealKw } from '../../src/openadr/model/index.js'
-import type { OadrReport } from '../../src/openadr/model/index.js'
+import { telemetryOffer } from './fixtures.js'
 import type { StoredReport } from '../../src/openadr/vtn/types.js'
 import type { PayloadHandler } from '../../src/openadr/transport.js'
 import { assertSchemaValid } from '../helpers/xsd.js'
 
 const minute = 60_000
 const t0 = Date.UTC(2026, 5, 1, 8, 0, 0)
-
-export const telemetryOffer: OadrReport = {
-  durationMs: 60 * minute,
-  oadrReportDescriptions: [{
-    rID: 'site-power', reportType: 'usage', itemBase: powerRealKw(), readingType: 'Direct Read',
-    samplingRate: { minPeriodMs: minute, maxPeriodMs: 60 * minute, onChange: false }
-  }],
-  reportRequestID: '0',
-  reportSpecifierID: 'telemetry-usage',
-  reportName: 'METADATA_TELEMETRY_USAGE',
-  createdDateTimeMs: t0
-}
 
 /** Wraps a handler so every document in and out is kept for a schema check. */
 function recording (handler: PayloadHandler, log: string[]): PayloadHandler {
