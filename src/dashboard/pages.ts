@@ -94,7 +94,7 @@ function timeline (graph: MachineGraph, audit: AuditEntryView[]): string {
   const items = audit.map(a => {
     const label = labels.get(a.event) ?? a.event
     const step = stepOf(a, label)
-    const decision = a.decision === null || a.decision === undefined ? '' : `<pre class="decision">${esc(clip(JSON.stringify(a.decision, null, 1)))}</pre>`
+    const decision = a.decision === null || a.decision === undefined ? '' : `<pre class="decision">${esc(clip(JSON.stringify(a.decision)))}</pre>`
     return `<li class="step-${step}" data-seq="${a.seq}" data-state-after="${esc(a.stateAfter)}"><span class="time">${iso(a.timeMs)}</span> ` +
       `<b class="input">${esc(label)}</b>: ${esc(a.stateBefore)} → <b>${esc(a.stateAfter)}</b>` +
       (step === 'intra' ? ' <span class="badge">intra matchmaking</span>' : step === 'inter' ? ' <span class="badge">inter matchmaking</span>' : '') +

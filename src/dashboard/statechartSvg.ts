@@ -26,7 +26,7 @@ export function renderStatechart (layout: ChartLayout, highlight: ChartHighlight
   const visited = new Set(highlight.visited)
   const taken = new Set(highlight.taken)
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" class="statechart" viewBox="0 0 ${Math.ceil(layout.width)} ${Math.ceil(layout.height)}" width="${Math.ceil(layout.width)}" height="${Math.ceil(layout.height)}">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" class="statechart" viewBox="0 0 ${Math.ceil(layout.width)} ${Math.ceil(layout.height)}" width="100%" style="max-width:${Math.ceil(layout.width)}px">`,
     '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>'
   ]
   for (const s of layout.states) {
