@@ -1,0 +1,322 @@
+/**
+ * A simulation run over the real system: N agents (src/node/agent.ts, each with its own LevelDB store, its
+ * DR-event statecharts and, with strategy `full`, its own libp2p mesh node and peer id on 127.0.0.1), each
+ * with its fleet of simulated customers as its customer channel, on one scaled clock. The utility asks each
+ * node for a LOAD_DISPATCH setpoint per interval, events one after another; customers behave as their
+ * hidden behaviour and the injected failures say and report telemetry; the nodes dispatch, monitor and
+ * cover. The figures are what the fleets' meters measured plus what fellows reported delivering on a
+ * node's behalf.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { Agent } from '../node/agent.js'
+import { defaultConfig, type Matchmaking, type NodeConfig } from '../node/config.js'
+import type { CoverOutcome } from '../node/interMatchmaking.js'
+import type { DrRequest } from '../machines/drEventTypes.js'
+import { MeshNode } from '../p2p/meshNode.js'
+import { loadOrCreateIdentity } from '../p2p/identity.js'
+import { advertTopic } from '../p2p/constants.js'
+import { ScaledClock, realDelayMs, type Clock } from '../util/clock.js'
+import { generateCustomers, type Window } from './customers.js'
+import { Fleet } from './fleet.js'
+import { planFailures, SimulationError, type FailureInit } from './failures.js'
+import { agentFigures, summarise, type AgentFigures, type IntervalInput, type Summary } from './figures.js'
+import { streamFor } from './customers.js'
+
+export interface SimulationInit {
+  /** @default 3 */
+  agents?: number
+  /** Customers per agent. @default 50 */
+  customers?: number
+  /** Intervals per event. @default 16 */
+  intervals?: number
+  /** @default 900 */
+  intervalSeconds?: number
+  /** Share of dispatched customers failing mid-event. @default 0.25 */
+  failureRate?: number
+  /** @default 1 */
+  seed?: number
+  /** @default 'full' */
+  strategy?: Matchmaking
+  /** Simulated ms per real ms. @default 1800 */
+  timeScale?: number
+  /** Events one after another, so the nodes learn their customers. @default 1 */
+  events?: number
+  /** Each request against the flexibility the node's customers declare. @default 0.6 */
+  requestFraction?: number
+  /** Relative tolerance of the figures. @default 0.05 */
+  tolerance?: number
+  /** Per-customer deviation the nodes tolerate before acting (kW). @default 0.2 */
+  nodeToleranceKw?: number
+  /** Kill one node mid-event (by index, at a fraction of each event). @default undefined */
+  killNode?: FailureInit['killNode']
+  /** Simulated instant of the first event's start. @default Tuesday 2026-03-17 16:00 UTC */
+  startMs?: number
+  /** Where the nodes keep their stores; removed afterwards unless given. @default a fresh temporary directory */
+  dataDir?: string
+  /** Called as simulated time passes. */
+  onProgress?: (doneMs: number, totalMs: number) => void
+  /** Called once every node is running, with a node's HTTP-free handle (the demo prints where to look). */
+  onReady?: (agents: Agent[]) => void
+}
+
+export interface SimulationResult {
+  parameters: Record<string, string | number>
+  agents: AgentFigures[]
+  summary: Summary
+  wallMs: number
+  peakRssBytes: number
+}
+
+interface SimNode {
+  label: string
+  agent: Agent
+  fleet: Fleet
+  mesh: MeshNode | undefined
+  inputs: IntervalInput[]
+  alive: boolean
+}
+
+const marketContext = 'http://adrmesh.example/mc/sim'
+const checksPerInterval = 4
+
+export async function simulate (init: SimulationInit = {}): Promise<SimulationResult> {
+  const p = {
+    agents: init.agents ?? 3,
+    customers: init.customers ?? 50,
+    intervals: init.intervals ?? 16,
+    intervalSeconds: init.intervalSeconds ?? 900,
+    failureRate: init.failureRate ?? 0.25,
+    seed: init.seed ?? 1,
+    strategy: init.strategy ?? 'full',
+    timeScale: init.timeScale ?? 1800,
+    events: init.events ?? 1,
+    requestFraction: init.requestFraction ?? 0.6,
+    tolerance: init.tolerance ?? 0.05
+  }
+  if (!Number.isInteger(p.agents) || p.agents < 1) throw new SimulationError('agents must be a positive integer')
+  if (!Number.isInteger(p.customers) || p.customers < 1) throw new SimulationError('customers must be a positive integer')
+  if (!Number.isInteger(p.intervals) || p.intervals < 1) throw new SimulationError('intervals must be a positive integer')
+  if (!Number.isInteger(p.events) || p.events < 1) throw new SimulationError('events must be a positive integer')
+  if (!(p.intervalSeconds > 0) || !(p.timeScale > 0)) throw new SimulationError('interval-seconds and time-scale must be > 0')
+  if (!(p.requestFraction > 0 && p.requestFraction <= 1)) throw new SimulationError('request-fraction must be in (0, 1]')
+  if (!(p.failureRate >= 0 && p.failureRate <= 1)) throw new SimulationError(`failure rate must be in [0, 1], got ${p.failureRate}`)
+  const intervalMs = p.intervalSeconds * 1000
+  const leadMs = Math.max(intervalMs / checksPerInterval, 1_500 * p.timeScale)
+  const firstStart = init.startMs ?? Date.UTC(2026, 2, 17, 16)
+  const clock = new ScaledClock(firstStart - leadMs, p.timeScale)
+  const root = init.dataDir ?? await mkdtemp(join(tmpdir(), 'adrmesh-sim-'))
+  const wallStart = performance.now()
+  let peakRss = process.memoryUsage().rss
+  const nodes: SimNode[] = []
+  const outcomes = new Map<string, CoverOutcome[]>()
+  try {
+    for (let i = 0; i < p.agents; i++) nodes.push(await startNode(i, p.strategy, p.customers, p.seed, root, clock, init.nodeToleranceKw ?? 0.2, outcomes))
+    if (p.strategy === 'full' && p.agents > 1) await joinMesh(nodes)
+    init.onReady?.(nodes.map(n => n.agent))
+    const spanMs = p.intervals * intervalMs
+    const totalMs = p.events * (spanMs + leadMs)
+    let eventStart = firstStart
+    for (let e = 0; e < p.events; e++) {
+      const window: Window = { startMs: eventStart, intervalMs, intervals: p.intervals }
+      const eventId = `sim-event-${e}`
+      for (const n of nodes) {
+        if (!n.alive) continue
+        await registerCustomers(n, window, clock.now())
+        n.fleet.beginEvent(eventId, window, e)
+        await n.agent.submit(requestFor(n, eventId, window, p.requestFraction))
+      }
+      await runWindow(nodes, clock, window, {
+        eventId,
+        failures: { failureRate: p.failureRate, ...(init.killNode !== undefined ? { killNode: init.killNode } : {}) },
+        random: streamFor(p.seed, 0x5eed, 7 + e),
+        progress: doneMs => { init.onProgress?.(e * (spanMs + leadMs) + leadMs + doneMs, totalMs) },
+        sampleRss: () => { peakRss = Math.max(peakRss, process.memoryUsage().rss) }
+      })
+      await settle(nodes)
+      for (const n of nodes) n.inputs.push(...intervalInputs(n, eventId, window, outcomes))
+      eventStart = Math.ceil((clock.now() + leadMs) / intervalMs) * intervalMs
+    }
+    init.onProgress?.(totalMs, totalMs)
+    const agents = nodes.map(n => agentFigures({ agentId: n.label, intervalMs, intervals: n.inputs }, { tolerance: p.tolerance }))
+    return {
+      parameters: { ...p, customersTotal: p.agents * p.customers, firstStart: new Date(firstStart).toISOString() },
+      agents,
+      summary: summarise(agents),
+      wallMs: performance.now() - wallStart,
+      peakRssBytes: Math.max(peakRss, process.memoryUsage().rss)
+    }
+  } finally {
+    await Promise.allSettled(nodes.map(async n => { await n.agent.stop(); await n.mesh?.stop() }))
+    if (init.dataDir === undefined) await rm(root, { recursive: true, force: true })
+  }
+}
+
+async function startNode (i: number, strategy: Matchmaking, customers: number, seed: number, root: string, clock: Clock,
+  toleranceKw: number, outcomes: Map<string, CoverOutcome[]>): Promise<SimNode> {
+  const dir = join(root, `agent-${i}`)
+  let mesh: MeshNode | undefined
+  let nodeId = `agent-${i}`
+  if (strategy === 'full') {
+    // The agent's node id is its peer id: fellows address requests, outcomes and reliabilities by it.
+    nodeId = peerIdFromPrivateKey(await loadOrCreateIdentity(join(dir, 'mesh'))).toString()
+    mesh = new MeshNode({ dataDir: join(dir, 'mesh'), marketContexts: [marketContext], listen: ['/ip4/127.0.0.1/tcp/0'], region: 'sim' }, { clock })
+  }
+  const fleet = new Fleet(generateCustomers({ seed, firstIndex: i * customers, count: customers, venIdPrefix: `a${i}-ven`, marketContexts: [marketContext] }), seed)
+  const config: NodeConfig = {
+    ...defaultConfig,
+    nodeId,
+    venName: `agent-${i}`,
+    dataDir: join(dir, 'node'),
+    port: 0,
+    logLevel: 'silent',
+    matchmaking: strategy,
+    toleranceKw,
+    checksPerInterval,
+    reportGraceMs: 900_000,
+    timeScale: clock.timeScale
+  }
+  if (mesh !== undefined) await mesh.start()
+  const agent = new Agent(config, { clock, customers: fleet, ...(mesh !== undefined ? { port: mesh.port } : {}) })
+  await agent.start()
+  // The agent does not listen for outcomes itself; the simulator keeps them to credit peers' delivery.
+  mesh?.port.onOutcome(async outcome => {
+    const list = outcomes.get(nodeId) ?? []
+    list.push(outcome)
+    outcomes.set(nodeId, list)
+  })
+  return { label: `agent-${i}`, agent, fleet, mesh, inputs: [], alive: true }
+}
+
+/** Every node joins through node 0 and waits until it sees all the others on the advert topic. */
+async function joinMesh (nodes: SimNode[]): Promise<void> {
+  const meshes = nodes.map(n => n.mesh as MeshNode)
+  const bootstrap = meshes[0]?.multiaddrs[0]
+  if (bootstrap === undefined) throw new SimulationError('node 0 has no mesh address')
+  await Promise.all(meshes.slice(1).map(async m => { await m.libp2p.dial(bootstrap) }))
+  const until = Date.now() + 30_000
+  const topic = advertTopic(marketContext)
+  for (;;) {
+    const ready = meshes.every(m => m.libp2p.services.pubsub.getSubscribers(topic).length >= meshes.length - 1)
+    if (ready) return
+    if (Date.now() > until) throw new SimulationError('the mesh did not form within 30 s')
+    await sleep(50)
+  }
+}
+
+async function registerCustomers (n: SimNode, window: Window, nowMs: number): Promise<void> {
+  for (const c of n.fleet.customers) {
+    if (n.agent.book.get(c.venId) === undefined) await n.agent.book.register(c.venId, c.venId, c.marketContexts, nowMs)
+    await n.agent.book.setCapabilities(c.venId, n.fleet.capabilities(c, window))
+  }
+}
+
+/** The utility's LOAD_DISPATCH: the node's forecast aggregate lowered by a share of its declared flexibility. */
+function requestFor (n: SimNode, eventId: string, window: Window, fraction: number): DrRequest {
+  const amountsKw = Array.from({ length: window.intervals }, (_, t) => {
+    let base = 0
+    let down = 0
+    for (const c of n.agent.book.inMarket(marketContext)) {
+      base += c.capabilities?.baselineKw[t] ?? 0
+      down += c.capabilities?.flexDownKw[t] ?? 0
+    }
+    return base - fraction * down
+  })
+  return { eventId, modificationNumber: 0, origin: 'upstream', marketContext, startMs: window.startMs, intervalMs: window.intervalMs, amountsKw, signalType: 'setpoint' }
+}
+
+interface WindowRun {
+  eventId: string
+  failures: FailureInit
+  random: ReturnType<typeof streamFor>
+  progress: (doneMs: number) => void
+  sampleRss: () => void
+}
+
+/** Drives the window: telemetry ticks, failures at event start, adverts each interval, a node killed if asked. */
+async function runWindow (nodes: SimNode[], clock: Clock, window: Window, run: WindowRun): Promise<void> {
+  const endMs = window.startMs + window.intervals * window.intervalMs
+  const tickMs = window.intervalMs / checksPerInterval / 4
+  await sleep(realDelayMs(clock, window.startMs))
+  const dispatched = nodes.flatMap(n => n.fleet.dispatchedIds(run.eventId))
+  const plan = planFailures(run.random, run.failures, dispatched, window, nodes.length)
+  for (const n of nodes) n.fleet.injectFailures(plan.customers)
+  let nextAdvert = window.startMs
+  let nextTick = window.startMs
+  while (clock.now() < endMs + tickMs) {
+    const now = clock.now()
+    if (plan.killNode !== undefined && now >= plan.killNode.atMs) {
+      const victim = nodes[plan.killNode.agentIndex]
+      if (victim?.alive === true) {
+        victim.alive = false
+        await victim.agent.stop()
+        await victim.mesh?.stop()
+      }
+    }
+    if (now >= nextAdvert) {
+      nextAdvert += window.intervalMs
+      await Promise.all(nodes.map(async n => { await advertise(n, window, now) }))
+    }
+    await Promise.all(nodes.map(async n => {
+      const readings = n.fleet.tick(now)
+      if (n.alive && readings.length > 0) await n.agent.book.record(readings)
+    }))
+    run.progress(Math.min(now, endMs) - window.startMs)
+    run.sampleRss()
+    nextTick = Math.max(nextTick + tickMs, now)
+    await sleep(realDelayMs(clock, nextTick))
+  }
+}
+
+/** Gossips the node's spare flexibility (what its ledger has not reserved) for the rest of the window. */
+async function advertise (n: SimNode, window: Window, nowMs: number): Promise<void> {
+  if (n.mesh === undefined || !n.alive) return
+  const spare = await n.agent.ledger.availableTotal(n.fleet.customers.map(c => c.venId), window)
+  await n.mesh.publishAdvert({
+    marketContext, startMs: window.startMs, intervalMs: window.intervalMs, validUntilMs: Math.floor(nowMs + window.intervalMs * 1.5),
+    flexUpKw: spare.flexUpKw, flexDownKw: spare.flexDownKw
+  }).catch(() => {})
+}
+
+/** Waits until no node has a live event (covers for fellows end with the window too) and outcomes are in. */
+async function settle (nodes: SimNode[]): Promise<void> {
+  const until = Date.now() + 30_000
+  while (nodes.some(n => n.alive && n.agent.liveEventIds().length > 0)) {
+    if (Date.now() > until) throw new SimulationError(`events still live 30 s after their window: ${nodes.flatMap(n => n.alive ? n.agent.liveEventIds() : []).join(', ')}`)
+    await sleep(20)
+  }
+  await sleep(100)
+}
+
+function intervalInputs (n: SimNode, eventId: string, window: Window, outcomes: Map<string, CoverOutcome[]>): IntervalInput[] {
+  const meter = n.fleet.meter()
+  const summary = n.agent.event(eventId)
+  const peer = new Array<number>(window.intervals).fill(0)
+  for (const o of outcomes.get(n.agent.config.nodeId) ?? []) {
+    if (o.requestId.split(':')[1] !== eventId) continue
+    // What a fellow reports is its whole aggregate's change; credit no more than it committed to this node.
+    o.committedKw.forEach((c, t) => {
+      const d = o.deliveredKw[t] ?? 0
+      peer[t] = (peer[t] ?? 0) + Math.sign(c) * Math.min(Math.abs(c), Math.max(0, d * Math.sign(c)))
+    })
+  }
+  return Array.from({ length: window.intervals }, (_, t) => {
+    const record = summary?.intervals.find(r => r.index === t)
+    return {
+      startMs: window.startMs + t * window.intervalMs,
+      setpointKw: summary?.request.amountsKw[t] ?? meter.baselineKw[t] ?? 0,
+      baselineKw: meter.baselineKw[t] ?? 0,
+      ownFlowKw: meter.flowKw[t] ?? 0,
+      peerDeltaKw: peer[t] ?? 0,
+      intraActions: Math.abs(record?.intraCoveredKw ?? 0) > 1e-9 ? 1 : 0,
+      interActions: Math.abs(record?.interCoveredKw ?? 0) > 1e-9 ? 1 : 0,
+      cost: meter.cost[t] ?? 0
+    }
+  })
+}
+
+async function sleep (ms: number): Promise<void> {
+  await new Promise(resolve => setTimeout(resolve, Math.max(0, ms)))
+}

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict'
+import { simulate, type SimulationResult } from '../../src/sim/run.js'
+import type { Agent } from '../../src/node/agent.js'
+
+const small = { agents: 2, customers: 24, intervals: 4, seed: 7, failureRate: 0.25, timeScale: 1800 }
+
+describe('sim/run: a small seeded simulation over real nodes', function () {
+  this.timeout(120_000)
+  const results: Record<string, SimulationResult> = {}
+  const agents: Record<string, Agent[]> = {}
+
+  before(async () => {
+    for (const strategy of ['none', 'intra', 'full'] as const) {
+      results[strategy] = await simulate({ ...small, strategy, onReady: a => { agents[strategy] = a } })
+    }
+  })
+
+  it('every node ran the event through its statechart to completion, measured from its customers’ telemetry', () => {
+    for (const strategy of ['none', 'intra', 'full']) {
+      for (const agent of agents[strategy]!) {
+        const upstream = agent.events().filter(e => e.request.origin === 'upstream')
+        assert.equal(upstream.length, 1, strategy)
+        assert.equal(upstream[0]!.state, 'completed', `${strategy}: ${upstream[0]!.state} ${upstream[0]!.failure ?? ''}`)
+        assert.ok(upstream[0]!.intervals.every(i => i.deliveredKw !== null))
+      }
+    }
+  })
+
+  it('the figures cover every agent and interval and follow the strategy: none does no matchmaking', () => {
+    const none = results.none!
+    assert.equal(none.agents.length, 2)
+    assert.ok(none.agents.every(a => a.intervals.length === 4))
+    assert.deepEqual(none.summary.matchmaking, { intra: 0, inter: 0 })
+    assert.ok(none.summary.energyDelivered < 0.9, `failures and non-compliance leave a gap: ${none.summary.energyDelivered}`)
+  })
+
+  it('intra matchmaking covers failing customers with the node’s others: more energy than none on the same seed', () => {
+    const intra = results.intra!
+    assert.ok(intra.summary.matchmaking.intra > 0)
+    assert.equal(intra.summary.matchmaking.inter, 0)
+    assert.ok(intra.summary.energyDelivered > results.none!.summary.energyDelivered + 0.05,
+      `intra ${intra.summary.energyDelivered} vs none ${results.none!.summary.energyDelivered}`)
+  })
+
+  it('with full, nodes ask fellows over the mesh and fellows run the covers as events of their own', () => {
+    assert.ok(results.full!.summary.matchmaking.inter > 0)
+    const covers = agents.full!.flatMap(a => a.events().filter(e => e.request.origin === 'peer'))
+    assert.ok(covers.length > 0)
+    const ids = new Set(agents.full!.map(a => a.config.nodeId))
+    assert.ok(covers.every(c => ids.has(c.request.peer!.fromPeerId)), 'each cover came from a fellow node, by peer id')
+  })
+
+  // Fails today, for reasons in the agent (reported to its owner): a node measures its upstream event and the
+  // covers it runs for fellows against the same aggregate, so each sees the other as a deviation and they
+  // ping-pong; and a node re-asks fellows for a deviation already covered at every later checkpoint.
+  it.skip('full beats none and meets the tolerance (≥ 99 % of intervals within ±5 %, ≥ 99 % of energy)', () => {
+    const full = results.full!.summary
+    const none = results.none!.summary
+    assert.ok(full.energyDelivered > none.energyDelivered && full.withinTolerance > none.withinTolerance)
+    assert.ok(full.withinTolerance >= 0.99, `within tolerance ${full.withinTolerance}`)
+    assert.ok(full.energyDelivered >= 0.99, `energy ${full.energyDelivered}`)
+  })
+})
