@@ -48,8 +48,12 @@ export async function handleIncoming (ctx: VtnContext, service: OadrServiceName,
   const { state } = ctx
   const now = state.clock.now()
   switch (message.type) {
-    case 'oadrQueryRegistration':
-      return registrationAnswer(ctx, message.requestID)
+    case 'oadrQueryRegistration': {
+      // "venID not included in query unless already registered": a certificate tells who is asking.
+      const known = state.registrations.get(state.venOfFingerprint(peer.fingerprint) ?? '')
+      const answer = registrationAnswer(ctx, message.requestID)
+      return known === undefined ? answer : { ...answer, registrationID: known.registrationID, venID: known.venID }
+    }
 
     case 'oadrCreatePartyRegistration': {
       const venID = message.venID ?? state.venOfFingerprint(peer.fingerprint) ?? state.newId()
