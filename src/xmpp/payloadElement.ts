@@ -2,10 +2,7 @@
  * oadrPayload documents as XMPP stanza children: text → element (the IQ's single child) and back, and which
  * OpenADR service an incoming payload is for. The XMPP binding routes by JID, not by URL, so the service
  * is read off the message inside oadrSignedObject.
- *
- * XMPP servers re-serialise stanzas: Prosody turns `ei:venID` into `<venID xmlns="…energyinterop…">` and
- * renames attribute prefixes (`ns1:schemaVersion`). The document stays namespace-equivalent, so a reader
- * must resolve namespaces, never match on prefixes.
+ * XMPP servers re-serialise stanzas (see prefixes.ts), so names are matched by local name here.
  */
 import { SaxesParser } from 'saxes'
 import { xml, type XmlElement } from '@xmpp/client'
@@ -13,6 +10,7 @@ import { messageTypes, serviceOf } from '../openadr/codec/payload.js'
 import type { OadrMessageType } from '../openadr/model/message.js'
 import type { OadrServiceName } from '../openadr/transport.js'
 import { oadrPayloadNs } from './constants.js'
+import { withConventionalPrefixes } from './prefixes.js'
 import { XmppPayloadError } from './errors.js'
 
 const knownMessages: ReadonlySet<string> = new Set(messageTypes)
@@ -51,28 +49,12 @@ export function payloadElementOf (document: string): XmlElement {
   return root
 }
 
-/** The element as a standalone document, with the namespace declarations it inherited from the stanza. */
+/**
+ * A received stanza child as a standalone document, with the conventional prefixes restored (so a signature
+ * made over the sender's document still verifies) and every namespace it uses declared.
+ */
 export function documentOf (element: XmlElement): string {
-  const inherited: Record<string, string> = {}
-  for (let ancestor = element.parent; ancestor !== null && ancestor !== undefined; ancestor = ancestor.parent) {
-    for (const [name, value] of Object.entries(ancestor.attrs)) {
-      if (name.startsWith('xmlns:') && value !== undefined && !(name in inherited)) inherited[name] = value
-    }
-  }
-  const missing = Object.entries(inherited).filter(([name]) => element.attrs[name] === undefined)
-  if (missing.length === 0) return element.toString()
-  const copy = new xml.Element(element.name, { ...Object.fromEntries(missing), ...definedAttrs(element) })
-  copy.append(...element.children)
-  const text = copy.toString()
-  // Appending re-parented the children: give them back.
-  for (const child of element.children) if (typeof child !== 'string') child.parent = element
-  return text
-}
-
-function definedAttrs (element: XmlElement): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const [name, value] of Object.entries(element.attrs)) if (value !== undefined) out[name] = value
-  return out
+  return withConventionalPrefixes(element).toString()
 }
 
 /** The OpenADR service an incoming oadrPayload element is for, or undefined when it holds no 2.0b message. */

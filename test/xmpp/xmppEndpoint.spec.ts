@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict'
 import { client as xmppClient, xml, type Client, type XmlElement } from '@xmpp/client'
-import { decodePayload, encodePayload } from '../../src/openadr/codec/index.js'
+import { decodePayload, encodeMessage, encodePayload } from '../../src/openadr/codec/index.js'
 import { OadrError } from '../../src/openadr/errors.js'
 import type { OadrServiceName, PayloadHandler, PeerIdentity } from '../../src/openadr/transport.js'
+import { signingHandler, signingSender } from '../../src/openadr/security/signing.js'
+import { PayloadSigner, PayloadVerifier } from '../../src/openadr/security/xmlSignature.js'
+import { oadrFingerprintOfPem } from '../../src/openadr/security/fingerprint.js'
 import { seededRandom } from '../../src/util/random.js'
 import { XmppAuthenticationError, XmppDeliveryError, XmppPayloadError } from '../../src/xmpp/errors.js'
 import { XmppEndpoint } from '../../src/xmpp/xmppEndpoint.js'
@@ -41,7 +44,7 @@ describe('xmpp: OpenADR payloads over a real Prosody', function () {
     { random: seededRandom(7), ...(handler !== undefined ? { handler } : {}) })
 
   before(async () => {
-    server = await startProsody({ users: { vtn: 'vtn-pw', ven1: 'ven1-pw', raw: 'raw-pw' } })
+    server = await startProsody({ users: { vtn: 'vtn-pw', ven1: 'ven1-pw', raw: 'raw-pw', svtn: 'svtn-pw', sven: 'sven-pw' } })
     vtn = endpoint('vtn', recordingHandler(vtnCalls))
     ven = endpoint('ven1', recordingHandler(venCalls))
     await Promise.all([vtn.start(), ven.start()])
@@ -72,16 +75,43 @@ describe('xmpp: OpenADR payloads over a real Prosody', function () {
     assert.equal(venCalls.at(-1)?.service, 'EiEvent')
   })
 
-  it('delivers a document the server re-prefixed that still validates against the 2.0b schema', async () => {
-    const sent = encodePayload({ type: 'oadrRequestEvent', requestID: 'r-7', venID: 'ven-7' })
+  it('hands the service the document that was sent, schema-valid, although the server re-prefixed it', async () => {
+    const message = { type: 'oadrRequestEvent', requestID: 'r-7', venID: 'ven-7' } as const
+    const sent = encodePayload(message)
     await ven.senderTo(vtn.jid).send('EiEvent', sent)
     const received = vtnCalls.at(-1)?.xml ?? ''
-    // Prosody rewrote the prefixes (the reason readers must resolve namespaces) …
-    assert.notEqual(received, sent)
-    // … but the message is the same and the document is still schema-valid.
     assert.deepEqual(decodePayload(received), decodePayload(sent))
+    // The message element comes out character for character as the encoder wrote it.
+    assert.ok(received.includes(encodeMessage(message)), received)
     const [result] = await validateAgainstSchema([received])
     assert.deepEqual(result?.errors, [])
+  })
+
+  it('carries XML-signed payloads whose signatures still verify at both ends', async () => {
+    const pki = testPki('ecdsa')
+    const venCert = pki.client('xmpp-ven')
+    const vtnCert = pki.client('xmpp-vtn')
+    const verified: PeerIdentity[] = []
+    const signedVtn = endpoint('svtn', signingHandler({
+      handler: async (service, document, peer) => { verified.push(peer); return await recordingHandler([])(service, document, peer) },
+      verifier: new PayloadVerifier({ requireSignature: true, trustedCa: [pki.ca.cert] }),
+      signer: new PayloadSigner({ cert: vtnCert.cert, key: vtnCert.key }),
+      refusal: (_service, _xml, error) => encodePayload({ type: 'oadrResponse', eiResponse: { responseCode: error.responseCode, responseDescription: error.message, requestID: '' } })
+    }))
+    const signedVen = endpoint('sven')
+    await Promise.all([signedVtn.start(), signedVen.start()])
+    try {
+      const sender = signingSender({
+        sender: signedVen.senderTo(signedVtn.jid),
+        signer: new PayloadSigner({ cert: venCert.cert, key: venCert.key }),
+        verifier: new PayloadVerifier({ requireSignature: true, trustedCa: [pki.ca.cert] })
+      })
+      const answer = decodePayload(await sender.send('OadrPoll', encodePayload({ type: 'oadrPoll', venID: 'ven-signed' })))
+      assert.equal(answer.type === 'oadrResponse' && answer.eiResponse.responseCode, '200', 'the VTN verified the VEN\'s signature')
+      assert.equal(verified.at(-1)?.fingerprint, oadrFingerprintOfPem(venCert.cert))
+    } finally {
+      await Promise.allSettled([signedVtn.stop(), signedVen.stop()])
+    }
   })
 
   it('refuses a document that is not an oadrPayload before sending anything', async () => {
