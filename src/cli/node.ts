@@ -1,12 +1,14 @@
 /**
- * `adrmesh node`: runs one virtual node until SIGINT/SIGTERM, then drains it (live events persisted,
+ * `adrmesh node`: runs one virtual node (an OpenADR VTN for its customers and the JSON API on one port, and
+ * a VEN toward `--upstream-url` when given) until SIGINT/SIGTERM, then drains it (live events persisted,
  * transports stopped, store closed). Configuration from file, environment and flags (src/node/config.ts);
  * structured logs (pino) on stdout, the first line after start giving the API URL.
  */
 import { pino } from 'pino'
 import { Agent } from '../node/agent.js'
-import { PullChannel } from '../node/agentChannels.js'
 import { ApiServer } from '../node/apiServer.js'
+import { CustomerVtn } from '../node/customerVtn.js'
+import { UpstreamVen } from '../node/upstreamVen.js'
 import { configHelp, ConfigError, loadConfig } from '../node/config.js'
 import { ScaledClock, systemClock, type Clock } from '../util/clock.js'
 
@@ -27,25 +29,36 @@ export async function run (argv: string[]): Promise<number> {
   const log = pino({ level: config.logLevel, base: { nodeId: config.nodeId } })
   // The only place the wall clock enters: everything below reads this clock.
   const clock: Clock = config.timeScale === 1 ? systemClock : new ScaledClock(systemClock.now(), config.timeScale)
-  const pull = new PullChannel()
-  const agent = new Agent(config, { clock, customers: pull, logger: log })
-  const server = new ApiServer({ host: config.host, port: config.port }, { agent, pull })
+  const customers = new CustomerVtn({ vtnID: config.nodeId, dataDir: config.dataDir, pollFreqMs: config.customerPollMs }, { clock, logger: log })
+  const upstream = config.upstreamUrl === undefined
+    ? undefined
+    : new UpstreamVen({ upstreamUrl: config.upstreamUrl, venName: config.venName }, { clock, logger: log })
+  const agent = new Agent(config, { clock, customers, logger: log, ...(upstream === undefined ? {} : { upstream }) })
+  customers.bind(agent)
+  upstream?.bind(agent)
+  const server = new ApiServer({ host: config.host, port: config.port }, { agent, pull: customers, oadr: customers.handler })
   try {
+    await customers.start()
     await agent.start()
     await server.start()
+    await upstream?.start()
   } catch (err) {
     log.error({ err }, 'node failed to start')
+    await upstream?.stop().catch(() => {})
     await server.stop().catch(() => {})
     await agent.stop().catch(() => {})
+    await customers.stop().catch(() => {})
     return 1
   }
-  log.info({ url: server.url, dataDir: config.dataDir, restored: agent.liveEventIds() }, 'node listening')
+  log.info({ url: server.url, dataDir: config.dataDir, restored: agent.liveEventIds(), upstream: config.upstreamUrl }, 'node listening')
   const signal = await new Promise<string>(resolve => {
     process.once('SIGINT', () => { resolve('SIGINT') })
     process.once('SIGTERM', () => { resolve('SIGTERM') })
   })
   log.info({ signal }, 'shutting down')
+  await upstream?.stop()
   await server.stop()
   await agent.stop()
+  await customers.stop()
   return 0
 }

@@ -11,12 +11,12 @@ import type { CustomerCapabilities } from '../machines/customerSession.js'
 import type { DrRequest } from '../machines/drEventTypes.js'
 import { AgentError, type Agent } from './agent.js'
 import { CustomerError, type Reading } from './agentCustomers.js'
-import type { PullChannel } from './agentChannels.js'
+import type { CustomerDispatch } from './agentChannels.js'
 
 export interface ApiComponents {
   agent: Agent
-  /** When customers pick up their setpoints through the API. */
-  pull?: PullChannel
+  /** When customers may pick up their setpoints through the API (`PullChannel`, or the node's VTN). */
+  pull?: { dispatchesOf: (venId: string) => CustomerDispatch[] }
 }
 
 class ApiError extends Error {

@@ -36,6 +36,11 @@ export interface NodeConfig {
   toleranceKw: number
   /** Monitoring checkpoints per interval (customers are asked to poll at least this often). @default 4 */
   checksPerInterval: number
+  /**
+   * Poll period asked of customer VENs (ms of the node's clock). Keep it at most the shortest event
+   * interval / checksPerInterval, so that a re-dispatch reaches customers within the interval. @default 60000
+   */
+  customerPollMs: number
   /** A customer without a report for this long (ms) is lapsed and counts as deviating. @default 900000 */
   reportGraceMs: number
   /** Simulated ms per real ms (1 in deployment). @default 1 */
@@ -69,6 +74,7 @@ const options: Option[] = [
   { key: 'adminToken', flag: '--admin-token', env: 'ADRMESH_ADMIN_TOKEN', kind: 'string', help: 'bearer token for POST on the JSON API' },
   { key: 'toleranceKw', flag: '--tolerance-kw', env: 'ADRMESH_TOLERANCE_KW', kind: 'number', help: 'monitoring tolerance, kW' },
   { key: 'checksPerInterval', flag: '--checks-per-interval', env: 'ADRMESH_CHECKS_PER_INTERVAL', kind: 'number', help: 'monitoring checkpoints per interval' },
+  { key: 'customerPollMs', flag: '--customer-poll-ms', env: 'ADRMESH_CUSTOMER_POLL_MS', kind: 'number', help: 'poll period asked of customer VENs, ms' },
   { key: 'reportGraceMs', flag: '--report-grace-ms', env: 'ADRMESH_REPORT_GRACE_MS', kind: 'number', help: 'ms without a report before a customer lapses' },
   { key: 'timeScale', flag: '--time-scale', env: 'ADRMESH_TIME_SCALE', kind: 'number', help: 'simulated ms per real ms (1: real time)' }
 ]
@@ -84,6 +90,7 @@ export const defaultConfig: NodeConfig = {
   intraStrategy: 'corrected',
   toleranceKw: 0.5,
   checksPerInterval: 4,
+  customerPollMs: 60_000,
   reportGraceMs: 900_000,
   timeScale: 1
 }
@@ -185,6 +192,7 @@ function validate (c: Record<string, unknown>): NodeConfig {
   if (!(config.timeScale > 0)) throw new ConfigError(`timeScale must be > 0, got ${config.timeScale}`)
   if (!Number.isInteger(config.checksPerInterval) || config.checksPerInterval < 1) throw new ConfigError('checksPerInterval must be a positive integer')
   if (!(config.toleranceKw >= 0)) throw new ConfigError('toleranceKw must be ≥ 0')
+  if (!(config.customerPollMs > 0)) throw new ConfigError('customerPollMs must be > 0')
   if (!(config.reportGraceMs > 0)) throw new ConfigError('reportGraceMs must be > 0')
   return config
 }

@@ -60,6 +60,8 @@ export interface OadrHttpServerInit {
 export interface OadrHttpServerComponents {
   handler: PayloadHandler
   logger?: HttpLogger
+  /** Answers requests outside the OpenADR paths (e.g. a JSON API on the same port); without it they get 404. */
+  fallback?: (req: IncomingMessage, res: ServerResponse) => void
 }
 
 const defaultMaxBodyBytes = 1_048_576
@@ -77,6 +79,7 @@ export class OadrHttpServer {
   private readonly secure: boolean
   private readonly handler: PayloadHandler
   private readonly logger?: HttpLogger
+  private readonly fallback?: (req: IncomingMessage, res: ServerResponse) => void
   /** One identity per connection: the fingerprint is hashed once, not per request. */
   private readonly peers = new WeakMap<object, PeerIdentity>()
   private boundUrl?: string
@@ -88,6 +91,7 @@ export class OadrHttpServer {
     this.routes = servicePathTable(init.basePath ?? '')
     this.handler = components.handler
     this.logger = components.logger
+    this.fallback = components.fallback
     this.secure = init.tls !== undefined
     const requestTimeout = init.requestTimeoutMs ?? defaultRequestTimeoutMs
     const serverOptions: http.ServerOptions = {
@@ -143,7 +147,11 @@ export class OadrHttpServer {
     const rawUrl = req.url ?? ''
     const query = rawUrl.indexOf('?')
     const service = this.routes.get(query === -1 ? rawUrl : rawUrl.slice(0, query))
-    if (service === undefined) { refuse(res, 404, 'no OpenADR service at this path'); return }
+    if (service === undefined) {
+      if (this.fallback !== undefined) this.fallback(req, res)
+      else refuse(res, 404, 'no OpenADR service at this path')
+      return
+    }
     if (req.method !== 'POST') {
       res.setHeader('Allow', 'POST')
       refuse(res, 405, 'OpenADR services accept POST only')

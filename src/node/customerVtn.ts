@@ -1,0 +1,233 @@
+/**
+ * The node toward its customers: a real OpenADR 2.0b VTN (src/openadr `Vtn`, persisted under
+ * `<dataDir>/vtn`) that is the agent's `CustomerChannel`. Each customer's share of a DR event is its own
+ * eiEvent (eventID `<event>#<venID>`, one LOAD_DISPATCH setpoint signal per interval, in the event's market
+ * context); a changed share is a modification of that eiEvent (modificationNumber + 1); the customer's
+ * oadrCreatedEvent answers it, and a later optOut reaches the agent as `customerOptedOut`. What customers
+ * report (reportNames.ts) feeds the customer book: registrations and market contexts, telemetry readings,
+ * forecasts and capabilities.
+ */
+import type { Logger } from 'pino'
+import { join } from 'node:path'
+import { randomUUID } from 'node:crypto'
+import { Vtn } from '../openadr/vtn/vtn.js'
+import type { EventResponseRecord, StoredReport } from '../openadr/vtn/types.js'
+import type { EventSignal, OptType } from '../openadr/model/event.js'
+import { powerRealKw } from '../openadr/model/common.js'
+import type { PayloadHandler } from '../openadr/transport.js'
+import { realDelayMs, type Clock } from '../util/clock.js'
+import type { CustomerChannel, CustomerDispatch } from './agentChannels.js'
+import type { CustomerBook } from './agentCustomers.js'
+import {
+  capabilitiesOf, offeredMarketContexts, parseCustomerReport, requestCustomerReports, type CapabilityValues, type ParsedReport
+} from './reportNames.js'
+
+export interface CustomerVtnInit {
+  /** This VTN's vtnID (the node id). */
+  vtnID: string
+  /** The node's data directory; the VTN keeps its state in `<dataDir>/vtn`. */
+  dataDir: string
+  /** Poll period asked of customers (clock ms): at most the shortest interval / checks per interval. */
+  pollFreqMs: number
+  /**
+   * A customer that has not answered a new event after this many poll periods is taken as opted out.
+   * @default 3
+   */
+  answerPolls?: number
+}
+
+export interface CustomerVtnComponents {
+  clock: Clock
+  logger: Logger
+}
+
+/** What the customer side needs of the agent, bound once the agent exists. */
+export interface CustomerVtnHost {
+  book: CustomerBook
+  customerOptedOut: (eventId: string, venId: string) => void
+}
+
+export const dispatchSignalID = 'dispatch'
+
+export function customerEventId (eventId: string, venId: string): string { return `${eventId}#${venId}` }
+
+function splitEventId (eventID: string): { eventId: string, venId: string } | undefined {
+  const at = eventID.lastIndexOf('#')
+  return at <= 0 ? undefined : { eventId: eventID.slice(0, at), venId: eventID.slice(at + 1) }
+}
+
+function dispatchSignal (d: CustomerDispatch): EventSignal {
+  return {
+    signalName: 'LOAD_DISPATCH',
+    signalType: 'setpoint',
+    signalID: dispatchSignalID,
+    itemBase: powerRealKw(),
+    intervals: d.setpointsKw.map((kw, t) => ({ durationMs: d.intervalMs, uid: String(t), values: [kw] }))
+  }
+}
+
+const sameSignal = (a: EventSignal[], b: EventSignal): boolean =>
+  a.length === 1 && JSON.stringify(a[0]?.intervals.map(i => i.values)) === JSON.stringify(b.intervals.map(i => i.values))
+
+export class CustomerVtn implements CustomerChannel {
+  readonly vtn: Vtn
+  private host: CustomerVtnHost | undefined
+  private readonly waiting = new Map<string, Array<{ modificationNumber: number, resolve: (o: OptType) => void }>>()
+  private readonly forecasts = new Map<string, Extract<ParsedReport, { kind: 'forecast' }>>()
+  private readonly scalars = new Map<string, CapabilityValues>()
+  /** Serialises the book updates each customer's reports cause, in arrival order. */
+  private bookQueue: Promise<void> = Promise.resolve()
+
+  constructor (private readonly init: CustomerVtnInit, private readonly components: CustomerVtnComponents) {
+    this.vtn = new Vtn({
+      vtnID: init.vtnID,
+      dataDir: join(init.dataDir, 'vtn'),
+      pollFreqMs: init.pollFreqMs,
+      requestReports: (_venID, offered) => requestCustomerReports(offered, randomUUID)
+    }, { clock: components.clock })
+    this.vtn.on('registered', reg => { this.update(async book => { await book.register(reg.venID, reg.venName ?? reg.venID, book.get(reg.venID)?.marketContexts ?? [], reg.registeredAtMs) }) })
+    this.vtn.on('deregistered', venID => { this.update(async book => { await book.deregister(venID) }) })
+    this.vtn.on('reportsOffered', (venID, offered) => {
+      const contexts = offeredMarketContexts(offered)
+      this.update(async book => {
+        const known = book.get(venID)
+        const record = await book.register(venID, known?.venName ?? venID, contexts, this.components.clock.now())
+        if (record.capabilities !== null) await book.setCapabilities(venID, record.capabilities, contexts)
+      })
+    })
+    this.vtn.on('report', stored => { this.onReport(stored) })
+    this.vtn.on('eventResponse', r => { this.onAnswer(r) })
+  }
+
+  get handler (): PayloadHandler { return this.vtn.handler }
+
+  /** The agent this VTN serves; call before `start()`. */
+  bind (host: CustomerVtnHost): void { this.host = host }
+
+  async start (): Promise<void> { await this.vtn.start() }
+
+  async stop (): Promise<void> {
+    for (const list of this.waiting.values()) for (const w of list) w.resolve('optOut')
+    this.waiting.clear()
+    await this.bookQueue
+    await this.vtn.stop()
+  }
+
+  async distribute (venId: string, dispatch: CustomerDispatch): Promise<'optIn' | 'optOut'> {
+    const eventID = customerEventId(dispatch.eventId, venId)
+    const signal = dispatchSignal(dispatch)
+    const existing = this.vtn.event(eventID)
+    let modificationNumber = 0
+    if (existing === undefined) {
+      await this.vtn.createEvent({
+        eventID, marketContext: dispatch.marketContext, dtstartMs: dispatch.startMs, signals: [signal], targets: { venIDs: [venId] }, responseRequired: 'always'
+      })
+    } else if (existing.eventDescriptor.eventStatus === 'cancelled') {
+      return 'optOut'
+    } else if (sameSignal(existing.eiEventSignals, signal)) {
+      modificationNumber = existing.eventDescriptor.modificationNumber
+    } else {
+      modificationNumber = (await this.vtn.modifyEvent(eventID, { signals: [signal], reason: `revision ${dispatch.modificationNumber}.${dispatch.revision}` })).eventDescriptor.modificationNumber
+    }
+    const answered = this.answerOf(eventID, modificationNumber)
+    if (answered !== undefined) return answered
+    // A customer enrolled through the JSON API, not an OpenADR VEN: enrolment is its opt-in, and it reads
+    // its setpoints from `GET /api/customers/:venId/dispatch` (`dispatchesOf`).
+    if (this.vtn.registration(venId) === undefined) return 'optIn'
+    // A changed setpoint is picked up at the customer's next poll: the chart does not wait for it, and an
+    // optOut to it comes back through `customerOptedOut`.
+    if (modificationNumber > 0) return 'optIn'
+    return await this.awaitAnswer(eventID, modificationNumber)
+  }
+
+  async cancel (venId: string, eventId: string): Promise<void> {
+    const eventID = customerEventId(eventId, venId)
+    const existing = this.vtn.event(eventID)
+    if (existing === undefined || existing.eventDescriptor.eventStatus === 'cancelled') return
+    await this.vtn.cancelEvent(eventID, 'withdrawn by the node')
+  }
+
+  /** The customer's current setpoints per event, from the VTN's (persisted) events. */
+  dispatchesOf (venId: string): CustomerDispatch[] {
+    const out: CustomerDispatch[] = []
+    for (const e of this.vtn.events()) {
+      const ids = splitEventId(e.eventDescriptor.eventID)
+      const signal = e.eiEventSignals.find(s => s.signalID === dispatchSignalID)
+      if (ids?.venId !== venId || signal === undefined || e.eventDescriptor.eventStatus === 'cancelled') continue
+      out.push({
+        eventId: ids.eventId,
+        modificationNumber: e.eventDescriptor.modificationNumber,
+        revision: 0,
+        marketContext: e.eventDescriptor.marketContext,
+        startMs: e.eiActivePeriod.dtstartMs,
+        intervalMs: signal.intervals[0]?.durationMs ?? 0,
+        setpointsKw: signal.intervals.map(i => i.values[0] ?? 0)
+      })
+    }
+    return out
+  }
+
+  private answerOf (eventID: string, modificationNumber: number): OptType | undefined {
+    const r = this.vtn.eventResponses(eventID).find(x => x.modificationNumber >= modificationNumber)
+    return r?.optType
+  }
+
+  private async awaitAnswer (eventID: string, modificationNumber: number): Promise<OptType> {
+    let resolve: (o: OptType) => void = () => {}
+    const promise = new Promise<OptType>(r => { resolve = r })
+    const list = this.waiting.get(eventID) ?? []
+    const entry = { modificationNumber, resolve }
+    list.push(entry)
+    this.waiting.set(eventID, list)
+    const clock = this.components.clock
+    const timer = setTimeout(() => {
+      this.components.logger.warn({ eventID }, 'customer did not answer the event: taken as opted out')
+      resolve('optOut')
+    }, realDelayMs(clock, clock.now() + (this.init.answerPolls ?? 3) * this.init.pollFreqMs))
+    const answer = await promise
+    clearTimeout(timer)
+    const left = (this.waiting.get(eventID) ?? []).filter(w => w !== entry)
+    if (left.length === 0) this.waiting.delete(eventID)
+    else this.waiting.set(eventID, left)
+    return answer
+  }
+
+  private onAnswer (r: EventResponseRecord): void {
+    const list = this.waiting.get(r.eventID)
+    const waiters = list?.filter(w => r.modificationNumber >= w.modificationNumber) ?? []
+    for (const w of waiters) w.resolve(r.optType)
+    if (waiters.length > 0 || r.optType !== 'optOut') return
+    const ids = splitEventId(r.eventID)
+    if (ids !== undefined && ids.venId === r.venID) this.host?.customerOptedOut(ids.eventId, ids.venId)
+  }
+
+  private onReport (stored: StoredReport): void {
+    let parsed: ParsedReport
+    try {
+      parsed = parseCustomerReport(stored.report)
+    } catch (err) {
+      this.components.logger.warn({ err, venID: stored.venID }, 'customer report ignored')
+      return
+    }
+    const venId = stored.venID
+    if (parsed.kind === 'telemetry') {
+      const readings = parsed.readings.map(r => ({ venId, ...r }))
+      if (readings.length > 0) this.update(async book => { await book.record(readings) })
+      return
+    }
+    if (parsed.kind === 'forecast') this.forecasts.set(venId, parsed)
+    else if (parsed.kind === 'capabilities') this.scalars.set(venId, parsed.values)
+    else return
+    const forecast = this.forecasts.get(venId)
+    if (forecast === undefined) return
+    const capabilities = capabilitiesOf(forecast, this.scalars.get(venId) ?? {})
+    if (capabilities !== null) this.update(async book => { if (book.get(venId) !== undefined) await book.setCapabilities(venId, capabilities) })
+  }
+
+  private update (change: (book: CustomerBook) => Promise<void>): void {
+    const host = this.host
+    if (host === undefined) return
+    this.bookQueue = this.bookQueue.then(async () => { await change(host.book) })
+      .catch(err => { this.components.logger.warn({ err }, 'customer update from OpenADR failed') })
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * The reports a node's customers offer it and how the node reads them (documented in
+ * docs/openadr-reports.md): telemetry (TELEMETRY_USAGE, the customer's net flow), the `x-ADRMESH_FORECAST`
+ * report (baseline and flexibility up/down for the next forecast steps) and the `x-ADRMESH_CAPABILITIES`
+ * report (virtual cost, minimum activation, PV and battery capacity, location). Market contexts are the
+ * `marketContext` of the offered data points (METADATA report registration). Owns the names, the rIDs and
+ * units, the metadata a VEN offers, the VTN's request policy for them, and the parsing of received reports.
+ */
+import type { ItemBase } from '../openadr/model/common.js'
+import { currencyPerKWh, energyRealKwh, powerRealKw } from '../openadr/model/common.js'
+import type { OadrReport, OadrReportRequest, ReportDescription, ReportName, ReportType } from '../openadr/model/report.js'
+import type { CustomerCapabilities } from '../machines/customerSession.js'
+
+export const telemetryReportName = 'TELEMETRY_USAGE' as const
+export const forecastReportName = 'x-ADRMESH_FORECAST' as const
+export const capabilitiesReportName = 'x-ADRMESH_CAPABILITIES' as const
+
+export const telemetrySpecifierID = 'adrmesh-telemetry'
+export const forecastSpecifierID = 'adrmesh-forecast'
+export const capabilitiesSpecifierID = 'adrmesh-capabilities'
+
+/** rID of the telemetry data point: net flow, kW, load convention. */
+export const usageRid = 'usage'
+
+/** Forecast series, one data point per step ahead: `<series>.<k>` for k = 0 … steps − 1. */
+export const forecastSeries = ['baselineKw', 'flexUpKw', 'flexDownKw'] as const
+export type ForecastSeries = typeof forecastSeries[number]
+
+const forecastTypes: Record<ForecastSeries, ReportType> = {
+  baselineKw: 'baseline',
+  flexUpKw: 'upRegulationCapacityAvailable',
+  flexDownKw: 'downRegulationCapacityAvailable'
+}
+
+/** Scalar capabilities: rID, report type and unit. */
+export const capabilityPoints = {
+  costUpPerKwh: { type: 'x-virtualCostUp', unit: (currency: string) => currencyPerKWh(currency) },
+  costDownPerKwh: { type: 'x-virtualCostDown', unit: (currency: string) => currencyPerKWh(currency) },
+  minActivationKw: { type: 'x-minimumActivation', unit: () => powerRealKw() },
+  pvKw: { type: 'x-pvCapacity', unit: () => powerRealKw() },
+  batteryKwh: { type: 'x-batteryCapacity', unit: () => energyRealKwh() },
+  latitude: { type: 'x-latitude', unit: () => degrees() },
+  longitude: { type: 'x-longitude', unit: () => degrees() }
+} as const
+export type CapabilityPoint = keyof typeof capabilityPoints
+
+function degrees (): ItemBase {
+  return { element: 'customUnit', itemDescription: 'x-degrees', itemUnits: 'deg', siScaleCode: 'none' }
+}
+
+export interface CustomerOfferInit {
+  /** Market contexts the customer enrols in (the marketContext of every data point). */
+  marketContexts: string[]
+  /** Telemetry sampling period (ms). */
+  telemetryPeriodMs: number
+  /** Forecast step (ms): step k of a forecast report covers [end + k·step, end + (k+1)·step). */
+  forecastStepMs: number
+  /** Forecast steps per report. */
+  forecastSteps: number
+  /** Period of the capabilities report (ms). */
+  capabilitiesPeriodMs: number
+  /** @default 'EUR' */
+  currency?: string
+}
+
+function description (rID: string, reportType: ReportType, itemBase: ItemBase, readingType: ReportDescription['readingType'],
+  periodMs: number, marketContext: string | undefined): ReportDescription {
+  return {
+    rID, reportType, itemBase, readingType,
+    ...(marketContext === undefined ? {} : { marketContext }),
+    samplingRate: { minPeriodMs: periodMs, maxPeriodMs: periodMs, onChange: false }
+  }
+}
+
+/** The METADATA reports a customer VEN offers (oadrRegisterReport). */
+export function customerReportOffer (o: CustomerOfferInit): OadrReport[] {
+  // One data point per market context would multiply the rIDs; the first carries the list instead: every
+  // data point of the telemetry report names one of the contexts, in order, repeating the last.
+  const mc = (i: number): string | undefined => o.marketContexts[Math.min(i, o.marketContexts.length - 1)]
+  const contexts = o.marketContexts.length === 0 ? [undefined] : o.marketContexts
+  const telemetry = contexts.map((m, i) => description(i === 0 ? usageRid : `${usageRid}.${i}`, 'usage', powerRealKw(), 'Direct Read', o.telemetryPeriodMs, m))
+  const forecast = forecastSeries.flatMap(series => Array.from({ length: o.forecastSteps }, (_, k) =>
+    description(`${series}.${k}`, forecastTypes[series], powerRealKw(), 'Projected', o.forecastStepMs, mc(0))))
+  const currency = o.currency ?? 'EUR'
+  const capabilities = (Object.keys(capabilityPoints) as CapabilityPoint[]).map(rID =>
+    description(rID, capabilityPoints[rID].type, capabilityPoints[rID].unit(currency), 'x-notApplicable', o.capabilitiesPeriodMs, mc(0)))
+  const report = (reportName: ReportName, reportSpecifierID: string, oadrReportDescriptions: ReportDescription[]): OadrReport => ({
+    reportName, reportSpecifierID, reportRequestID: '0', createdDateTimeMs: 0, durationMs: 0, oadrReportDescriptions
+  })
+  // `x-` reports have no METADATA_ twin in the schema's enumeration: their metadata carries the same name.
+  return [
+    report(`METADATA_${telemetryReportName}`, telemetrySpecifierID, telemetry),
+    report(forecastReportName, forecastSpecifierID, forecast),
+    report(capabilitiesReportName, capabilitiesSpecifierID, capabilities)
+  ]
+}
+
+/** The market contexts named by the offered reports' data points. */
+export function offeredMarketContexts (offered: OadrReport[]): string[] {
+  const out = new Set<string>()
+  for (const r of offered) for (const d of r.oadrReportDescriptions ?? []) if (d.marketContext !== undefined) out.add(d.marketContext)
+  return [...out]
+}
+
+/**
+ * The node's report requests: the telemetry at its minimum period, and the adrmesh forecast and
+ * capabilities reports when offered, every data point, each sent back every sampling period.
+ */
+export function requestCustomerReports (offered: OadrReport[], newId: () => string): OadrReportRequest[] {
+  const wanted = new Set([telemetrySpecifierID, forecastSpecifierID, capabilitiesSpecifierID])
+  return offered
+    .filter(r => wanted.has(r.reportSpecifierID) && (r.oadrReportDescriptions ?? []).length > 0)
+    .map(r => {
+      const descriptions = r.oadrReportDescriptions ?? []
+      const granularityMs = Math.max(...descriptions.map(d => d.samplingRate?.minPeriodMs ?? 60_000))
+      return {
+        reportRequestID: newId(),
+        reportSpecifier: {
+          reportSpecifierID: r.reportSpecifierID,
+          granularityMs,
+          reportBackDurationMs: granularityMs,
+          specifierPayloads: descriptions.map(d => ({ rID: d.rID, readingType: d.readingType, ...(d.itemBase === undefined ? {} : { itemBase: d.itemBase }) }))
+        }
+      }
+    })
+}
+
+/** What one received report says, in the node's terms. */
+export type ParsedReport =
+  | { kind: 'telemetry', readings: Array<{ atMs: number, kw: number }> }
+  | { kind: 'forecast', startMs: number, stepMs: number, series: Partial<Record<ForecastSeries, number[]>> }
+  | { kind: 'capabilities', values: Partial<Record<CapabilityPoint, number>> }
+  | { kind: 'other' }
+
+export class ReportFormatError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'ReportFormatError'
+  }
+}
+
+export function parseCustomerReport (report: OadrReport): ParsedReport {
+  const intervals = (report.intervals ?? []).filter(i => i.payloads.some(p => typeof p.value === 'number'))
+  const last = intervals.at(-1)
+  const endOf = (i: { dtstartMs?: number, durationMs?: number }): number => (i.dtstartMs ?? report.dtstartMs ?? 0) + (i.durationMs ?? 0)
+  if (report.reportSpecifierID === telemetrySpecifierID || report.reportName === telemetryReportName) {
+    const readings = []
+    for (const i of intervals) {
+      const p = i.payloads.find(x => x.rID === usageRid)
+      if (p !== undefined && typeof p.value === 'number') readings.push({ atMs: endOf(i), kw: p.value })
+    }
+    return { kind: 'telemetry', readings }
+  }
+  if (report.reportSpecifierID === forecastSpecifierID) {
+    if (last === undefined) return { kind: 'forecast', startMs: 0, stepMs: 1, series: {} }
+    const stepMs = last.durationMs ?? report.durationMs ?? 0
+    if (!(stepMs > 0)) throw new ReportFormatError('a forecast report needs intervals with a duration (the forecast step)')
+    const series: Partial<Record<ForecastSeries, number[]>> = {}
+    for (const p of last.payloads) {
+      const [name, k] = p.rID.split('.')
+      const index = Number(k)
+      if (!forecastSeries.includes(name as ForecastSeries) || !Number.isInteger(index) || index < 0 || typeof p.value !== 'number') continue
+      const row = series[name as ForecastSeries] ?? []
+      row[index] = p.value
+      series[name as ForecastSeries] = row
+    }
+    for (const [name, row] of Object.entries(series)) {
+      if (row.some(v => v === undefined) || row.length === 0) throw new ReportFormatError(`forecast ${name} has gaps in its steps`)
+      if (name !== 'baselineKw' && row.some(v => v < 0)) throw new ReportFormatError(`forecast ${name} must be ≥ 0`)
+    }
+    return { kind: 'forecast', startMs: endOf(last), stepMs, series }
+  }
+  if (report.reportSpecifierID === capabilitiesSpecifierID) {
+    const values: Partial<Record<CapabilityPoint, number>> = {}
+    for (const p of last?.payloads ?? []) {
+      if (p.rID in capabilityPoints && typeof p.value === 'number') values[p.rID as CapabilityPoint] = p.value
+    }
+    return { kind: 'capabilities', values }
+  }
+  return { kind: 'other' }
+}
+
+/** Scalar capabilities a customer reported, kept until (and after) its first forecast. */
+export type CapabilityValues = Partial<Record<CapabilityPoint, number>>
+
+/** What the node knows of a customer from its latest forecast and capabilities reports. */
+export function capabilitiesOf (forecast: Extract<ParsedReport, { kind: 'forecast' }>, v: CapabilityValues): CustomerCapabilities | null {
+  const { baselineKw, flexUpKw, flexDownKw } = forecast.series
+  if (baselineKw === undefined || flexUpKw === undefined || flexDownKw === undefined) return null
+  return {
+    baselineKw, flexUpKw, flexDownKw, forecastStartMs: forecast.startMs, forecastIntervalMs: forecast.stepMs,
+    costUpPerKwh: v.costUpPerKwh ?? 0,
+    costDownPerKwh: v.costDownPerKwh ?? 0,
+    minActivationKw: v.minActivationKw ?? 0,
+    pvKw: v.pvKw ?? 0,
+    batteryKwh: v.batteryKwh ?? 0,
+    ...(v.latitude === undefined || v.longitude === undefined ? {} : { location: { lat: v.latitude, lon: v.longitude } })
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * The node toward its upstream VTN (a utility's, or another node's: nodes stack): a real OpenADR 2.0b VEN
+ * (src/openadr `Ven` over HTTP) that is the agent's `UpstreamChannel`. A LOAD_DISPATCH event (setpoint or
+ * delta per interval) becomes `agent.submit`, answered optIn/optOut from the node's opt decision; a
+ * modification becomes a MODIFY, a cancellation a CANCEL. Upward the node reports TELEMETRY_USAGE of its
+ * aggregate (`usage`) and the deviation it could not cover (`shortfall`, kW, delivered − requested).
+ */
+import type { Logger } from 'pino'
+import { Ven } from '../openadr/ven/ven.js'
+import { HttpPayloadSender } from '../openadr/http/sender.js'
+import type { OadrTlsInit } from '../openadr/security/tls.js'
+import type { EiEvent, OptType } from '../openadr/model/event.js'
+import { powerRealKw } from '../openadr/model/common.js'
+import type { OadrReport } from '../openadr/model/report.js'
+import type { PayloadSender } from '../openadr/transport.js'
+import type { Clock } from '../util/clock.js'
+import type { CompletionSummary, DrRequest, FailureNotice, OptAnswer, ShortfallNotice } from '../machines/drEventTypes.js'
+import type { UpstreamChannel } from './agentChannels.js'
+import { onWindow, type CustomerBook } from './agentCustomers.js'
+import { AgentError, type EventSummary } from './agent.js'
+
+export interface UpstreamVenInit {
+  /** The upstream VTN's base URL. */
+  upstreamUrl: string
+  venName: string
+  /** Telemetry sampling period offered upward (clock ms). @default 60_000 */
+  telemetryPeriodMs?: number
+  /** Poll period until the VTN asks for one (clock ms). @default 10_000 */
+  pollFreqMs?: number
+  /** Real ms to wait for the node's opt decision before answering optOut. @default 10_000 */
+  answerTimeoutMs?: number
+  /** Real ms between registration attempts while the upstream is unreachable. @default 5_000 */
+  retryMs?: number
+  tls?: OadrTlsInit
+}
+
+export interface UpstreamVenComponents {
+  clock: Clock
+  logger: Logger
+  /** @default an HttpPayloadSender to `upstreamUrl` */
+  sender?: PayloadSender
+}
+
+/** What the upstream side needs of the agent, bound once the agent exists. */
+export interface UpstreamHost {
+  book: CustomerBook
+  submit: (request: DrRequest) => Promise<EventSummary>
+  cancel: (eventId: string) => Promise<EventSummary>
+  event: (eventId: string) => EventSummary | undefined
+  liveEventIds: () => string[]
+}
+
+export class UpstreamEventError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'UpstreamEventError'
+  }
+}
+
+export const upstreamTelemetrySpecifierID = 'adrmesh-node-telemetry'
+
+/** The DrRequest a LOAD_DISPATCH eiEvent asks for. */
+export function requestOfEvent (event: EiEvent): DrRequest {
+  const signal = event.eiEventSignals.find(s => s.signalName === 'LOAD_DISPATCH')
+  if (signal === undefined) throw new UpstreamEventError('no LOAD_DISPATCH signal')
+  if (signal.signalType !== 'setpoint' && signal.signalType !== 'delta') throw new UpstreamEventError(`LOAD_DISPATCH signalType ${signal.signalType} is not setpoint or delta`)
+  const intervalMs = signal.intervals[0]?.durationMs ?? 0
+  if (!(intervalMs > 0) || signal.intervals.some(i => i.durationMs !== intervalMs)) throw new UpstreamEventError('LOAD_DISPATCH intervals must all have the same duration')
+  const amountsKw = signal.intervals.map(i => i.values[0])
+  if (amountsKw.some(v => v === undefined || !Number.isFinite(v))) throw new UpstreamEventError('every LOAD_DISPATCH interval needs a value')
+  return {
+    eventId: event.eventDescriptor.eventID,
+    modificationNumber: event.eventDescriptor.modificationNumber,
+    origin: 'upstream',
+    marketContext: event.eventDescriptor.marketContext,
+    startMs: event.eiActivePeriod.dtstartMs,
+    intervalMs,
+    amountsKw: amountsKw as number[],
+    signalType: signal.signalType
+  }
+}
+
+export class UpstreamVen implements UpstreamChannel {
+  readonly ven: Ven
+  private host: UpstreamHost | undefined
+  private readonly pendingAnswers = new Map<string, (answer: OptAnswer) => void>()
+  private readonly shortfalls = new Map<string, ShortfallNotice>()
+  private retry: NodeJS.Timeout | undefined
+  private running = false
+
+  constructor (private readonly init: UpstreamVenInit, private readonly components: UpstreamVenComponents) {
+    const period = init.telemetryPeriodMs ?? 60_000
+    const telemetry: OadrReport = {
+      reportName: 'METADATA_TELEMETRY_USAGE',
+      reportSpecifierID: upstreamTelemetrySpecifierID,
+      reportRequestID: '0',
+      createdDateTimeMs: 0,
+      durationMs: 0,
+      oadrReportDescriptions: [
+        { rID: 'usage', reportType: 'usage', readingType: 'Summed', itemBase: powerRealKw(), samplingRate: { minPeriodMs: period, maxPeriodMs: period, onChange: false } },
+        { rID: 'shortfall', reportType: 'deviation', readingType: 'Derived', itemBase: powerRealKw(), samplingRate: { minPeriodMs: period, maxPeriodMs: period, onChange: false } }
+      ]
+    }
+    const sender = components.sender ?? new HttpPayloadSender({ baseUrl: init.upstreamUrl, ...(init.tls === undefined ? {} : { tls: init.tls }) })
+    this.ven = new Ven({ venName: init.venName, reports: [telemetry], defaultPollFreqMs: init.pollFreqMs ?? 10_000 }, {
+      sender,
+      clock: components.clock,
+      decideOpt: async event => await this.decide(event),
+      readReport: (rID, startMs, endMs) => this.read(rID, startMs, endMs)
+    })
+    this.ven.on('event', (event) => {
+      if (event.eventDescriptor.eventStatus === 'cancelled') this.cancelLive(event.eventDescriptor.eventID)
+    })
+    this.ven.on('eventRemoved', eventID => { this.cancelLive(eventID) })
+    this.ven.on('error', err => { this.components.logger.warn({ err }, 'upstream VEN') })
+  }
+
+  /** The agent this VEN speaks for; call before `start()`. */
+  bind (host: UpstreamHost): void { this.host = host }
+
+  /** Registers with the upstream VTN, retrying in the background while it cannot be reached. */
+  async start (): Promise<void> {
+    this.running = true
+    await this.attempt()
+  }
+
+  async stop (): Promise<void> {
+    this.running = false
+    clearTimeout(this.retry)
+    await this.ven.stop()
+  }
+
+  private async attempt (): Promise<void> {
+    if (!this.running) return
+    try {
+      await this.ven.start()
+      this.components.logger.info({ venID: this.ven.venID, upstream: this.init.upstreamUrl }, 'registered upstream')
+    } catch (err) {
+      await this.ven.stop()
+      this.components.logger.warn({ err, upstream: this.init.upstreamUrl }, 'upstream VTN unreachable; retrying')
+      this.retry = setTimeout(() => { void this.attempt() }, this.init.retryMs ?? 5_000)
+    }
+  }
+
+  // ---- UpstreamChannel ----
+
+  async answer (answer: OptAnswer): Promise<void> {
+    this.pendingAnswers.get(answer.eventId)?.(answer)
+    this.pendingAnswers.delete(answer.eventId)
+  }
+
+  async shortfall (notice: ShortfallNotice): Promise<void> { this.shortfalls.set(notice.eventId, notice) }
+
+  async failure (notice: FailureNotice): Promise<void> {
+    this.components.logger.warn({ notice }, 'event failed')
+    if (this.ven.events().some(h => h.event.eventDescriptor.eventID === notice.eventId)) {
+      await this.ven.respondToEvent(notice.eventId, 'optOut').catch(err => { this.components.logger.warn({ err }, 'optOut after failure not sent') })
+    }
+  }
+
+  async complete (summary: CompletionSummary): Promise<void> {
+    this.shortfalls.delete(summary.eventId)
+    this.components.logger.info({ eventId: summary.eventId, intervals: summary.intervals }, 'event completed')
+  }
+
+  // ---- from the upstream VTN ----
+
+  private async decide (event: EiEvent): Promise<OptType> {
+    const host = this.host
+    if (host === undefined) return 'optOut'
+    let request: DrRequest
+    try {
+      request = requestOfEvent(event)
+    } catch (err) {
+      this.components.logger.warn({ err, eventID: event.eventDescriptor.eventID }, 'upstream event refused')
+      return 'optOut'
+    }
+    const known = host.event(request.eventId)
+    if (known !== undefined && known.answer !== null && known.request.modificationNumber >= request.modificationNumber) {
+      return known.answer.accept ? 'optIn' : 'optOut'
+    }
+    const answered = new Promise<OptAnswer | undefined>(resolve => {
+      this.pendingAnswers.set(request.eventId, resolve)
+      setTimeout(() => { resolve(undefined) }, this.init.answerTimeoutMs ?? 10_000).unref()
+    })
+    try {
+      const summary = await host.submit(request)
+      // A modification keeps the event's first answer; the chart answers only new requests.
+      if (known !== undefined) return summary.answer?.accept === false ? 'optOut' : 'optIn'
+    } catch (err) {
+      this.pendingAnswers.delete(request.eventId)
+      if (err instanceof AgentError) {
+        const summary = host.event(request.eventId)
+        return summary?.answer?.accept === true ? 'optIn' : 'optOut'
+      }
+      throw err
+    }
+    const answer = await answered
+    this.pendingAnswers.delete(request.eventId)
+    return answer?.decision.accept === true ? 'optIn' : 'optOut'
+  }
+
+  private cancelLive (eventId: string): void {
+    const host = this.host
+    if (host === undefined || !host.liveEventIds().includes(eventId)) return
+    host.cancel(eventId).catch(err => { this.components.logger.warn({ err, eventId }, 'cancel from upstream failed') })
+  }
+
+  /** Upward telemetry: the aggregate of every customer (latest reading in the period, else its baseline). */
+  private read (rID: string, startMs: number, endMs: number): number | undefined {
+    const host = this.host
+    if (host === undefined) return undefined
+    if (rID === 'usage') {
+      let kw = 0
+      for (const c of host.book.all()) {
+        const reading = host.book.readings(c.venId, startMs, endMs).at(-1)
+        if (reading !== undefined) kw += reading.kw
+        else if (c.capabilities !== null) kw += onWindow(c.capabilities.baselineKw, c.capabilities, { startMs, intervalMs: endMs - startMs, intervals: 1 })[0] ?? 0
+      }
+      return kw
+    }
+    if (rID === 'shortfall') {
+      let kw = 0
+      for (const n of this.shortfalls.values()) {
+        const summary = host.event(n.eventId)
+        if (summary === undefined) continue
+        const t = Math.floor((startMs - summary.request.startMs) / summary.request.intervalMs)
+        kw += n.residualKw[t] ?? 0
+      }
+      return kw
+    }
+    return undefined
+  }
+}
