@@ -147,7 +147,8 @@ export class Ven extends EventEmitter<VenEvents> {
     const run = async (): Promise<void> => {
       for (let i = 0; i < maxMessagesPerPoll; i++) {
         const venID = this.currentVenID
-        if (venID === undefined) return
+        // Not registered (never, or the VTN cancelled it): nothing to poll for.
+        if (venID === undefined || this.currentRegistrationID === undefined) return
         const message = await this.send('OadrPoll', { type: 'oadrPoll', venID })
         if (message.type === 'oadrResponse') {
           checkOk(message.eiResponse.responseCode, message.eiResponse.responseDescription)
