@@ -212,7 +212,13 @@ export class Ven extends EventEmitter<VenEvents> {
       const message = decodePayload(xml)
       requestID = 'requestID' in message ? message.requestID : ''
       const reply = await this.respondTo(message)
-      return encodePayload(reply ?? { type: 'oadrResponse', eiResponse: { responseCode: '200', responseDescription: 'OK', requestID }, ...(this.currentVenID === undefined ? {} : { venID: this.currentVenID }) })
+      const acknowledgement: OadrMessage = { type: 'oadrResponse', eiResponse: ok(requestID), ...(this.currentVenID === undefined ? {} : { venID: this.currentVenID }) }
+      if (reply?.type === 'oadrCreatedEvent') {
+        // Acknowledged at once, answered by a request of its own, as in the pull model: every VTN takes that.
+        setImmediate(() => { this.request('EiEvent', reply, 'oadrResponse').catch((err: unknown) => { this.emit('error', asError(err)) }) })
+        return encodePayload(acknowledgement)
+      }
+      return encodePayload(reply ?? acknowledgement)
     } catch (err) {
       const code = err instanceof OadrError ? err.responseCode : ResponseCode.INTERNAL_ERROR
       return encodePayload({ type: 'oadrResponse', eiResponse: { responseCode: code, responseDescription: err instanceof Error ? err.message.slice(0, 300) : 'error', requestID } })
