@@ -19,7 +19,12 @@ export function oadrRefusal (_service: OadrServiceName, xml: string, error: Oadr
   const venID = message !== undefined && 'venID' in message ? message.venID : undefined
   return encodePayload({
     type: 'oadrResponse',
-    eiResponse: { responseCode: error.responseCode, responseDescription: error.message.slice(0, 300), requestID },
+    eiResponse: { responseCode: error.responseCode, responseDescription: xmlSafe(error.message.slice(0, 300)), requestID },
     ...(venID === undefined ? {} : { venID })
   })
+}
+
+/** The message may quote the refused input: characters XML 1.0 cannot carry would make the answer unreadable. */
+function xmlSafe (text: string): string {
+  return text.replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '\uFFFD')
 }

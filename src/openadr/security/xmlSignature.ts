@@ -215,14 +215,21 @@ export class PayloadVerifier {
 function parse (xml: string): ReturnType<DOMParser['parseFromString']> & { documentElement: DomElement } {
   if (/<!DOCTYPE/i.test(xml)) throw new XmlDoctypeError()
   let doc
+  let first: string | undefined
   try {
-    doc = new DOMParser({ onError: (level, message) => { if (level !== 'warning') throw new XmlSyntaxError(message) } })
+    doc = new DOMParser({ onError: (level, message) => { if (level !== 'warning') { first ??= message; throw new XmlSyntaxError(message) } } })
       .parseFromString(xml, 'text/xml')
   } catch (err) {
-    throw err instanceof XmlSyntaxError ? err : new XmlSyntaxError((err as Error).message)
+    // xmldom wraps what onError throws in its own error text; the sender gets the parser's first complaint,
+    // without class names.
+    throw new XmlSyntaxError(plainMessage(first ?? (err as Error).message))
   }
   if (doc.documentElement === null) throw new XmlSyntaxError('no root element')
   return doc as typeof doc & { documentElement: DomElement }
+}
+
+function plainMessage (message: string): string {
+  return message.replace(/\[xmldom [a-z]+\]\s*/gi, '').replace(/\b[A-Za-z]*Error: /g, '').slice(0, 200)
 }
 
 function childElements (parent: DomElement): DomElement[] {
