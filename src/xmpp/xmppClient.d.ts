@@ -30,7 +30,14 @@ declare module '@xmpp/client' {
     id: string
   }
 
+  /** A SASL mechanism constructor for the `saslmechanisms` factory. */
+  export interface SaslMechanismClass {
+    new (): { name: string, clientFirst: boolean, response: (credentials: object) => string, challenge: (data: string) => void }
+    prototype: { name: string }
+  }
+
   export interface Client extends EventEmitter {
+    saslFactory: { use: (mechanism: SaslMechanismClass) => void }
     status: string
     jid: { toString: () => string, bare: () => { toString: () => string } } | null
     options: { domain: string, service: string }

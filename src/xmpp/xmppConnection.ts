@@ -5,7 +5,7 @@
  * no half-torn state carries over. A credentials refusal is final: retrying would only lock the account.
  */
 import tls from 'node:tls'
-import { client as xmppClient, type Client } from '@xmpp/client'
+import { client as xmppClient, type Client, type SaslMechanismClass } from '@xmpp/client'
 import type { Random } from '../util/random.js'
 import { backoffDelayMs, type BackoffInit } from './backoff.js'
 import { XmppAuthenticationError, XmppStoppedError } from './errors.js'
@@ -17,8 +17,11 @@ export interface XmppConnectionInit {
   domain: string
   /** This end's account (JID localpart). */
   username: string
-  /** Password for SASL (SCRAM-SHA-1 or PLAIN, whichever the server offers first), always inside TLS. */
-  password: string
+  /**
+   * Password for SASL (SCRAM-SHA-1 or PLAIN, whichever the server offers first), always inside TLS. Without
+   * one, the client certificate (`cert`/`key`) authenticates by SASL EXTERNAL.
+   */
+  password?: string
   /**
    * Resource of this end's full JID (`username@domain/resource`), the address the other end sends to.
    * @default 'openadr'
@@ -26,7 +29,10 @@ export interface XmppConnectionInit {
   resource?: string
   /** CA certificates (PEM) the server's certificate must chain to; the system CAs when absent. */
   ca?: string | string[]
-  /** This end's certificate and key (PEM), presented in the TLS handshake when the server asks. */
+  /**
+   * This end's certificate and key (PEM), presented in the TLS handshake when the server asks; with no
+   * password, SASL EXTERNAL authenticates with it (the certificate names the JID as id-on-xmppAddr).
+   */
   cert?: string
   key?: string
   /** Delays between connection attempts. */
@@ -57,7 +63,11 @@ export class XmppConnection {
   private loop: Promise<void> | undefined
   private readonly endings = new WeakMap<Client, Promise<void>>()
 
-  constructor (private readonly init: XmppConnectionInit, private readonly components: XmppConnectionComponents) {}
+  constructor (private readonly init: XmppConnectionInit, private readonly components: XmppConnectionComponents) {
+    if (init.password === undefined && (init.cert === undefined || init.key === undefined)) {
+      throw new TypeError(`${init.username}@${init.domain}: give a password or a client certificate and key`)
+    }
+  }
 
   get jid (): string { return `${this.init.username}@${this.init.domain}/${this.init.resource ?? 'openadr'}` }
 
@@ -139,10 +149,11 @@ export class XmppConnection {
       domain: init.domain,
       resource: init.resource ?? 'openadr',
       username: init.username,
-      password: init.password,
+      ...(init.password !== undefined ? { password: init.password } : {}),
       timeout: init.connectTimeoutMs ?? 10_000
     })
     client.reconnect.stop()
+    if (init.password === undefined) client.saslFactory.use(externalMechanism(`${init.username}@${init.domain}`))
     // Every IQ in flight listens for the end of its session; there may be many at once.
     client.setMaxListeners(0)
     this.endings.set(client, new Promise<void>(resolve => {
@@ -162,6 +173,19 @@ export class XmppConnection {
     this.components.onSession(client)
     return client
   }
+}
+
+/**
+ * SASL EXTERNAL (RFC 4422 appendix A) in the shape the `saslmechanisms` factory takes: the TLS client
+ * certificate is the credential, the initial response names the identity to act as (the bare JID).
+ */
+function externalMechanism (authzid: string): SaslMechanismClass {
+  function External (): void {}
+  External.prototype.name = 'EXTERNAL'
+  External.prototype.clientFirst = true
+  External.prototype.response = (): string => authzid
+  External.prototype.challenge = (): void => {}
+  return External as unknown as SaslMechanismClass
 }
 
 interface Deferred<T> { promise: Promise<T>, resolve: (value: T) => void, reject: (reason: unknown) => void }

@@ -2,19 +2,25 @@
  * A real XMPP server for tests: Debian's `prosody`, started on loopback on free ports with its own config
  * file, data folder, accounts and TLS certificate (from the test PKI). Runs as root where CI does
  * (`run_as_root`), in the foreground as our child, and is stopped (or restarted on the same ports and data,
- * to test reconnection) by the test. Clients use direct TLS (XEP-0368, `xmpps://`) because @xmpp/client's
+ * to test reconnection) by the test. `auth: 'certificate'` needs Debian's prosody-modules (mod_auth_ccert). Clients use direct TLS (XEP-0368, `xmpps://`) because @xmpp/client's
  * STARTTLS upgrade takes no CA or client-certificate options.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { testPki } from './certs.js'
+import { testPki, type CertAndKey } from './certs.js'
 
 export interface ProsodyInit {
   /** Accounts to create: localpart → password. */
   users: Record<string, string>
+  /**
+   * How clients authenticate: SASL with a password (PLAIN/SCRAM inside TLS), or SASL EXTERNAL with a TLS
+   * client certificate naming the JID (id-on-xmppAddr), checked by prosody-modules' mod_auth_ccert.
+   * @default 'password'
+   */
+  auth?: 'password' | 'certificate'
   /** The virtual host. @default 'localhost' */
   domain?: string
 }
@@ -62,9 +68,17 @@ export async function startProsody (init: ProsodyInit): Promise<ProsodyServer> {
     // No stream management (mod_smacks): the transport's own resend and dedup are what is under test.
     'modules_enabled = { "tls", "saslauth", "disco", "ping", "roster", "posix" }',
     'c2s_require_encryption = true',
-    'authentication = "internal_hashed"',
     'storage = "internal"',
-    `ssl = { certificate = ${lua(pki.server.certPath)}, key = ${lua(pki.server.keyPath)} }`,
+    ...(init.auth === 'certificate'
+      ? [
+          'authentication = "ccert"',
+          'certificate_match = "xmppaddr"',
+          `ssl = { certificate = ${lua(pki.server.certPath)}, key = ${lua(pki.server.keyPath)}, cafile = ${lua(pki.ca.certPath)}, capath = false, verify = { "peer", "client_once" } }`
+        ]
+      : [
+          'authentication = "internal_hashed"',
+          `ssl = { certificate = ${lua(pki.server.certPath)}, key = ${lua(pki.server.keyPath)} }`
+        ]),
     `VirtualHost ${lua(domain)}`,
     ''
   ].join('\n'))
@@ -118,6 +132,32 @@ export async function startProsody (init: ProsodyInit): Promise<ProsodyServer> {
     restart: async () => { await stop(); await start() },
     dispose: async () => { await stop(); rmSync(dir, { recursive: true, force: true }) }
   }
+}
+
+/**
+ * A client certificate from the test CA whose subjectAltName carries `jid` as id-on-xmppAddr (RFC 6120
+ * §13.7.1.4), what SASL EXTERNAL authenticates against.
+ */
+export function xmppClientCertificate (jid: string): CertAndKey {
+  const pki = testPki('rsa')
+  const stem = `xmpp-${jid.replace(/[^a-z0-9]/gi, '_')}`
+  const keyPath = join(pki.dir, `${stem}.key`)
+  const csrPath = join(pki.dir, `${stem}.csr`)
+  const extPath = join(pki.dir, `${stem}.ext`)
+  const certPath = join(pki.dir, `${stem}.pem`)
+  const openssl = (args: string[]): void => { execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] }) }
+  openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', keyPath])
+  writeFileSync(extPath, [
+    'basicConstraints=CA:FALSE',
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    // Prosody (LuaSec) checks a client certificate's chain with the server purpose: list both.
+    'extendedKeyUsage=serverAuth,clientAuth',
+    `subjectAltName=otherName:1.3.6.1.5.5.7.8.5;UTF8:${jid}`
+  ].join('\n'))
+  openssl(['req', '-new', '-key', keyPath, '-subj', `/CN=${jid}`, '-out', csrPath])
+  openssl(['x509', '-req', '-in', csrPath, '-CA', pki.ca.certPath, '-CAkey', pki.ca.keyPath, '-CAcreateserial', '-days', '30',
+    '-sha256', '-extfile', extPath, '-out', certPath])
+  return { cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8'), certPath, keyPath }
 }
 
 function lua (s: string): string {
