@@ -165,7 +165,8 @@ export function parseCustomerReport (report: OadrReport): ParsedReport {
       series[name as ForecastSeries] = row
     }
     for (const [name, row] of Object.entries(series)) {
-      if (row.some(v => v === undefined) || row.length === 0) throw new ReportFormatError(`forecast ${name} has gaps in its steps`)
+      // A sparse row has holes that some() skips: read it densely.
+      if (Array.from(row).some(v => v === undefined)) throw new ReportFormatError(`forecast ${name} has gaps in its steps`)
       if (name !== 'baselineKw' && row.some(v => v < 0)) throw new ReportFormatError(`forecast ${name} must be ≥ 0`)
     }
     return { kind: 'forecast', startMs: endOf(last), stepMs, series }

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict'
+import { encodePayload, decodePayload } from '../../src/openadr/codec/index.js'
+import {
+  capabilitiesOf, customerReportOffer, forecastSpecifierID, offeredMarketContexts, parseCustomerReport, ReportFormatError,
+  requestCustomerReports, telemetrySpecifierID, capabilitiesSpecifierID
+} from '../../src/node/reportNames.js'
+import { requestOfEvent, UpstreamEventError } from '../../src/node/upstreamVen.js'
+import type { OadrReport } from '../../src/openadr/model/report.js'
+import type { EiEvent } from '../../src/openadr/model/event.js'
+import { assertSchemaValid } from '../helpers/xsd.js'
+
+const offer = customerReportOffer({
+  marketContexts: ['http://mc/a', 'http://mc/b'], telemetryPeriodMs: 60_000, forecastStepMs: 900_000, forecastSteps: 4, capabilitiesPeriodMs: 3_600_000
+})
+
+function report (reportSpecifierID: string, intervals: OadrReport['intervals']): OadrReport {
+  return { reportSpecifierID, reportRequestID: 'rr-1', createdDateTimeMs: 1_000_000, dtstartMs: 0, durationMs: 900_000, ...(intervals === undefined ? {} : { intervals }) }
+}
+
+describe('customer reports (docs/openadr-reports.md)', () => {
+  it('the offered METADATA reports and the data reports are schema-valid 2.0b and round-trip through the codec', async () => {
+    const register = encodePayload({ type: 'oadrRegisterReport', requestID: 'r1', oadrReports: offer.map(r => ({ ...r, createdDateTimeMs: 1_700_000_000_000 })), venID: 'ven-1' })
+    const update = encodePayload({
+      type: 'oadrUpdateReport', requestID: 'r2', venID: 'ven-1',
+      oadrReports: [{ ...report(forecastSpecifierID, [{ dtstartMs: 0, durationMs: 900_000, payloads: [{ rID: 'baselineKw.0', value: 5 }, { rID: 'flexDownKw.0', value: 2 }] }]), reportName: 'x-ADRMESH_FORECAST' }]
+    })
+    await assertSchemaValid([register, update])
+    const back = decodePayload(register)
+    assert.equal(back.type, 'oadrRegisterReport')
+    assert.deepEqual(offeredMarketContexts(back.type === 'oadrRegisterReport' ? back.oadrReports : []), ['http://mc/a', 'http://mc/b'])
+  })
+
+  it('the node requests telemetry, forecast and capabilities at their sampling periods, every data point', () => {
+    let n = 0
+    const requests = requestCustomerReports(offer, () => `req-${n++}`)
+    assert.deepEqual(requests.map(r => r.reportSpecifier.reportSpecifierID), [telemetrySpecifierID, forecastSpecifierID, capabilitiesSpecifierID])
+    assert.deepEqual(requests.map(r => r.reportSpecifier.granularityMs), [60_000, 900_000, 3_600_000])
+    assert.equal(requests[1]?.reportSpecifier.specifierPayloads.length, 12)
+  })
+
+  it('parses telemetry, forecasts on their grid and capabilities; refuses forecasts with gaps or negative flexibility', () => {
+    const telemetry = parseCustomerReport(report(telemetrySpecifierID, [{ dtstartMs: 0, durationMs: 60_000, payloads: [{ rID: 'usage', value: 4.5 }] }]))
+    assert.deepEqual(telemetry, { kind: 'telemetry', readings: [{ atMs: 60_000, kw: 4.5 }] })
+    const payloads = ['baselineKw', 'flexUpKw', 'flexDownKw'].flatMap((s, j) => [0, 1].map(k => ({ rID: `${s}.${k}`, value: j + k })))
+    const forecast = parseCustomerReport(report(forecastSpecifierID, [{ dtstartMs: 0, durationMs: 900_000, payloads }]))
+    assert.ok(forecast.kind === 'forecast')
+    assert.equal(forecast.startMs, 900_000)
+    const caps = capabilitiesOf(forecast, { costDownPerKwh: 0.2, latitude: 46.5, longitude: 6.6 })
+    assert.deepEqual(caps?.baselineKw, [0, 1])
+    assert.deepEqual(caps?.flexDownKw, [2, 3])
+    assert.equal(caps?.forecastIntervalMs, 900_000)
+    assert.equal(caps?.costDownPerKwh, 0.2)
+    assert.deepEqual(caps?.location, { lat: 46.5, lon: 6.6 })
+    assert.throws(() => parseCustomerReport(report(forecastSpecifierID, [{ dtstartMs: 0, durationMs: 900_000, payloads: [{ rID: 'flexUpKw.1', value: 1 }] }])), ReportFormatError)
+    assert.throws(() => parseCustomerReport(report(forecastSpecifierID, [{ dtstartMs: 0, durationMs: 900_000, payloads: [{ rID: 'flexUpKw.0', value: -1 }] }])), ReportFormatError)
+    assert.equal(capabilitiesOf({ kind: 'forecast', startMs: 0, stepMs: 1, series: { baselineKw: [1] } }, {}), null)
+  })
+
+  it('reads a LOAD_DISPATCH eiEvent as a DR request, and refuses one it cannot follow', () => {
+    const event = (signalType: string, durations: number[]): EiEvent => ({
+      eventDescriptor: { eventID: 'e1', modificationNumber: 2, marketContext: 'http://mc/a', createdDateTimeMs: 0, eventStatus: 'far' },
+      eiActivePeriod: { dtstartMs: 1000, durationMs: 0 },
+      eiEventSignals: [{ signalName: 'LOAD_DISPATCH', signalType: signalType as 'delta', signalID: 's', intervals: durations.map((d, i) => ({ durationMs: d, uid: String(i), values: [-i] })) }],
+      eiTarget: {}
+    })
+    assert.deepEqual(requestOfEvent(event('delta', [60_000, 60_000])), {
+      eventId: 'e1', modificationNumber: 2, origin: 'upstream', marketContext: 'http://mc/a', startMs: 1000, intervalMs: 60_000, amountsKw: [-0, -1], signalType: 'delta'
+    })
+    assert.throws(() => requestOfEvent(event('level', [60_000])), UpstreamEventError)
+    assert.throws(() => requestOfEvent(event('setpoint', [60_000, 30_000])), UpstreamEventError)
+    assert.throws(() => requestOfEvent({ ...event('setpoint', [1]), eiEventSignals: [] }), UpstreamEventError)
+  })
+})
