@@ -17,6 +17,11 @@ export interface ReportScheduleInit {
   onError: (err: Error) => void
 }
 
+/** Reporting period when a request gives neither reportBackDuration nor granularity. */
+const defaultPeriodMs = 60_000
+/** Floor on the reporting period, whatever a VTN asks. */
+const minPeriodMs = 1000
+
 interface Active {
   request: OadrReportRequest
   reportName?: ReportName
@@ -96,9 +101,11 @@ export class ReportSchedule {
     }
   }
 
+  /** How often the report is sent: its reportBackDuration, else its granularity, else once a minute. */
   private periodOf (request: OadrReportRequest): number {
     const spec = request.reportSpecifier
-    return Math.max(1000, spec.reportBackDurationMs > 0 ? spec.reportBackDurationMs : spec.granularityMs)
+    const period = spec.reportBackDurationMs > 0 ? spec.reportBackDurationMs : spec.granularityMs > 0 ? spec.granularityMs : defaultPeriodMs
+    return Math.max(minPeriodMs, period)
   }
 
   private arm (entry: Active): void {
