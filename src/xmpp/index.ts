@@ -1,0 +1,6 @@
+export { XmppEndpoint, XmppPayloadSender } from './xmppEndpoint.js'
+export type { XmppEndpointInit, XmppEndpointComponents, XmppEndpointStats, XmppLogger } from './xmppEndpoint.js'
+export type { XmppConnectionInit } from './xmppConnection.js'
+export type { BackoffInit } from './backoff.js'
+export { XmppAuthenticationError, XmppDeliveryError, XmppPayloadError, XmppStanzaError, XmppStoppedError } from './errors.js'
+export { oadrPayloadNs, openadrFeature, openadrServicesNode, openadrServiceNodePrefix } from './constants.js'
