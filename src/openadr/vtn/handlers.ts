@@ -163,12 +163,23 @@ export async function handleIncoming (ctx: VtnContext, service: OadrServiceName,
         const request = state.requests.get(report.reportRequestID)
         if (request === undefined || request.venID !== venID) throw new InvalidIdError(`reportRequestID ${report.reportRequestID} was not requested from ${venID}`)
       }
+      const stale: string[] = []
       for (const report of message.oadrReports) {
+        if (state.requests.get(report.reportRequestID)?.cancelled === true) {
+          stale.push(report.reportRequestID)
+          continue
+        }
         const stored = { venID, receivedAtMs: now, report }
         await state.addReport(stored)
         ctx.emit('report', stored)
       }
-      return { type: 'oadrUpdatedReport', eiResponse: ok(message.requestID), venID }
+      // A report this VTN cancelled is refused by cancelling it again in the answer, so the VEN stops.
+      return {
+        type: 'oadrUpdatedReport',
+        eiResponse: ok(message.requestID),
+        ...(stale.length === 0 ? {} : { oadrCancelReport: { requestID: state.newId(), reportRequestIDs: [...new Set(stale)], reportToFollow: false, venID } }),
+        venID
+      }
     }
 
     case 'oadrRegisteredReport':

@@ -144,6 +144,19 @@ describe('VTN service', () => {
     await vtn.stop()
   })
 
+  it('answers an update for a report it cancelled with oadrCancelReport, and does not store it', async () => {
+    const vtn = new Vtn({ vtnID: 'vtn' }, { clock: new ManualClock(t0) })
+    await vtn.start()
+    await register(vtn, 'ven-1')
+    const registered = await call(vtn, 'EiReport', { type: 'oadrRegisterReport', requestID: 'rr', oadrReports: [telemetryOffer], venID: 'ven-1' })
+    const reportRequestID = registered.type === 'oadrRegisteredReport' ? registered.oadrReportRequests[0]?.reportRequestID as string : ''
+    await vtn.cancelReport('ven-1', reportRequestID)
+    const updated = await call(vtn, 'EiReport', { type: 'oadrUpdateReport', requestID: 'u', venID: 'ven-1', oadrReports: [{ reportRequestID, reportSpecifierID: 'telemetry-usage', createdDateTimeMs: t0 }] })
+    assert.deepEqual(updated.type === 'oadrUpdatedReport' ? updated.oadrCancelReport?.reportRequestIDs : undefined, [reportRequestID])
+    assert.deepEqual(await vtn.readReports('ven-1'), [])
+    await vtn.stop()
+  })
+
   it('keeps opt schedules per VEN and refuses to cancel an unknown optID (452)', async () => {
     const vtn = new Vtn({ vtnID: 'vtn' }, { clock: new ManualClock(t0) })
     await vtn.start()
