@@ -73,8 +73,9 @@ describe('conformance: registration', () => {
     await ven.stop()
     await vtn.stop()
     assert.ok(pollTimes.length >= 5, `polled ${pollTimes.length} times`)
+    // Node timers may fire up to 1 ms (here 100 simulated ms) early: allow 2 real ms of that.
     for (let i = 1; i < pollTimes.length; i++) {
-      assert.ok((pollTimes[i] as number) - (pollTimes[i - 1] as number) >= 10_000 - 50, `polls ${i - 1} and ${i} only ${(pollTimes[i] as number) - (pollTimes[i - 1] as number)} ms apart`)
+      assert.ok((pollTimes[i] as number) - (pollTimes[i - 1] as number) >= 10_000 - 200, `polls ${i - 1} and ${i} only ${(pollTimes[i] as number) - (pollTimes[i - 1] as number)} ms apart`)
     }
   })
 })
