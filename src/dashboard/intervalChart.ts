@@ -1,7 +1,8 @@
 /**
  * The requested vs delivered chart of one event as SVG: one point per interval for the requested aggregate
  * flow, one per closed interval for the delivered flow, joined by lines, with the shortfall drawn as a bar
- * under the interval it concerns. Scales are computed from the data; axis labels in kW and interval index.
+ * from the requested flow towards where the uncovered deviation leaves it (shortfall is signed like a
+ * deviation). The kW axis spans the data with a margin, so small deviations on a large flow stay visible.
  */
 import type { IntervalView } from './view.js'
 
@@ -10,10 +11,12 @@ const height = 260
 const margin = { left: 56, right: 16, top: 16, bottom: 36 }
 
 export function renderIntervalChart (intervals: IntervalView[]): string {
-  const values = intervals.flatMap(r => [r.requestedKw, ...(r.deliveredKw === null ? [] : [r.deliveredKw])])
-  const lo = Math.min(0, ...values)
-  const hi = Math.max(1, ...values)
-  const span = hi - lo
+  const values = intervals.flatMap(r => [r.requestedKw, r.requestedKw + r.shortfallKw, ...(r.deliveredKw === null ? [] : [r.deliveredKw])])
+  const min = values.length === 0 ? 0 : Math.min(...values)
+  const max = values.length === 0 ? 1 : Math.max(...values)
+  const pad = Math.max(0.5, (max - min) * 0.1)
+  const lo = min - pad
+  const span = max + pad - lo
   const plotW = width - margin.left - margin.right
   const plotH = height - margin.top - margin.bottom
   const step = intervals.length > 1 ? plotW / (intervals.length - 1) : 0
@@ -29,9 +32,10 @@ export function renderIntervalChart (intervals: IntervalView[]): string {
   out.push(`<text class="axis" x="12" y="${margin.top + plotH / 2}" transform="rotate(-90 12 ${margin.top + plotH / 2})" text-anchor="middle">kW</text>`)
   for (const r of intervals) {
     out.push(`<text class="axis" x="${f(x(r.index))}" y="${height - margin.bottom + 16}" text-anchor="middle">${r.index}</text>`)
-    if (Math.abs(r.shortfallKw) > 0) {
-      const top = Math.min(y(0), y(Math.abs(r.shortfallKw) + lo))
-      out.push(`<rect class="shortfall" data-interval="${r.index}" x="${f(x(r.index) - 6)}" y="${f(top)}" width="12" height="${f(Math.abs(y(0) - y(Math.abs(r.shortfallKw))))}"/>`)
+    if (r.shortfallKw !== 0) {
+      const a = y(r.requestedKw)
+      const b = y(r.requestedKw + r.shortfallKw)
+      out.push(`<rect class="shortfall" data-interval="${r.index}" data-kw="${r.shortfallKw}" x="${f(x(r.index) - 6)}" y="${f(Math.min(a, b))}" width="12" height="${f(Math.abs(a - b))}"/>`)
     }
   }
   const requested = intervals.map(r => ({ i: r.index, kw: r.requestedKw }))

@@ -56,13 +56,23 @@ export function renderStatechart (layout: ChartLayout, highlight: ChartHighlight
 
 /** Highlight of an event: its current state, and the states and transitions its audit trail went through. */
 export function highlightOf (graph: MachineGraph, state: string, audit: AuditEntryView[]): ChartHighlight {
-  const active = safeIds(graph, state)
+  // A trail of thousands of entries names a few dozen distinct states: resolve each key once.
+  const resolved = new Map<string, string[]>()
+  const idsOf = (key: string): string[] => {
+    let ids = resolved.get(key)
+    if (ids === undefined) {
+      ids = safeIds(graph, key)
+      resolved.set(key, ids)
+    }
+    return ids
+  }
+  const active = idsOf(state)
   const leaves = active.filter(id => !active.some(other => other !== id && other.startsWith(id + '.')))
   const visited = new Set<string>(active)
   const taken = new Set<string>()
   for (const entry of audit) {
-    const before = safeIds(graph, entry.stateBefore)
-    const after = safeIds(graph, entry.stateAfter)
+    const before = idsOf(entry.stateBefore)
+    const after = idsOf(entry.stateAfter)
     for (const id of after) visited.add(id)
     if (before.length === 0) continue
     const candidates = graph.transitions.filter(t => before.includes(t.source) && t.targets.some(x => after.includes(x) && !before.includes(x)))

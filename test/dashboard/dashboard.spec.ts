@@ -3,6 +3,7 @@ import { DOMParser, type Document, type Element } from '@xmldom/xmldom'
 import { drEventMachine } from '../../src/machines/drEvent.js'
 import { machineGraph } from '../../src/dashboard/machineGraph.js'
 import { routeOf } from '../../src/dashboard/dashboard.js'
+import { renderIntervalChart } from '../../src/dashboard/intervalChart.js'
 import { EVENT, INTERVALS, serveDashboard, startDeviatingEvent, type Served } from './fixture.js'
 import { MINUTE, T0 } from '../machines/harness.js'
 
@@ -166,5 +167,25 @@ describe('dashboard: pages, exports and live stream over HTTP', function () {
     assert.equal(routeOf('/api/whatever/x'), 'other')
     assert.equal(routeOf('/api/events/a/b/c'), 'other')
     assert.equal(routeOf('/favicon.ico'), 'other')
+  })
+})
+
+describe('dashboard: requested vs delivered chart', () => {
+  it('places each point at its value and draws a signed shortfall from the requested flow', () => {
+    const svg = renderIntervalChart([
+      { index: 0, startMs: 0, requestedKw: 30, deliveredKw: 30, intraCoveredKw: 0, interCoveredKw: 0, shortfallKw: 0 },
+      { index: 1, startMs: 1, requestedKw: 28, deliveredKw: 31, intraCoveredKw: 1, interCoveredKw: 0, shortfallKw: 3 },
+      { index: 2, startMs: 2, requestedKw: 28, deliveredKw: null, intraCoveredKw: 0, interCoveredKw: 0, shortfallKw: 0 }
+    ])
+    const doc = new DOMParser().parseFromString(svg, 'image/svg+xml')
+    const circles = elements(doc, 'circle')
+    const cy = (cls: string, i: number): number => Number(circles.find(c => c.getAttribute('class') === `point ${cls}` && c.getAttribute('data-interval') === String(i))?.getAttribute('cy'))
+    assert.equal(circles.filter(c => c.getAttribute('class') === 'point delivered').length, 2, 'an open interval has no delivered point yet')
+    assert.ok(cy('delivered', 1) < cy('requested', 1), 'more kW is drawn higher')
+    assert.equal(cy('requested', 2), cy('requested', 1))
+    const bar = elements(doc, 'rect').find(r => r.getAttribute('class') === 'shortfall')
+    assert.equal(bar?.getAttribute('data-interval'), '1')
+    const top = Number(bar?.getAttribute('y'))
+    assert.ok(Math.abs(top - cy('delivered', 1)) < 0.01 && Math.abs(top + Number(bar?.getAttribute('height')) - cy('requested', 1)) < 0.01, 'the bar spans requested to requested + shortfall')
   })
 })
