@@ -13,7 +13,9 @@ export const commands: Record<string, Command> = {
   audit: { summary: 'verify an exported audit trail (hash chain and signed head)', load: async () => await import('./audit.js') },
   node: { summary: 'run a virtual node (VEN upward, VTN downward, JSON API)', load: async () => await import('./node.js') },
   simulate: { summary: 'simulate nodes, customers and a utility; figures, JSON and HTML report', load: async () => await import('./simulate.js') },
-  demo: { summary: 'three nodes, fifty customers each, one event with failures (npm start)', load: async () => await import('./demo.js') }
+  demo: { summary: 'three nodes, fifty customers each, one event with failures (npm start)', load: async () => await import('./demo.js') },
+  vtn: { summary: 'run a stand-alone OpenADR 2.0b VTN (HTTP/HTTPS, signatures, operator JSON API)', load: async () => await import('./vtn.js') },
+  ven: { summary: 'run a stand-alone OpenADR 2.0b VEN against any 2.0b VTN (pull or push)', load: async () => await import('./ven.js') }
 }
 
 export function usage (): string {
