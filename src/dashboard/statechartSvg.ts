@@ -71,15 +71,29 @@ export function highlightOf (graph: MachineGraph, state: string, audit: AuditEnt
   const visited = new Set<string>(active)
   const taken = new Set<string>()
   for (const entry of audit) {
-    const before = idsOf(entry.stateBefore)
+    // The first record (from '(none)') passed through the initial states by eventless transitions.
+    const before = entry.stateBefore === '(none)' ? initialPath(graph) : idsOf(entry.stateBefore)
     const after = idsOf(entry.stateAfter)
-    for (const id of after) visited.add(id)
+    for (const id of [...before, ...after]) visited.add(id)
     if (before.length === 0) continue
     const candidates = graph.transitions.filter(t => before.includes(t.source) && t.targets.some(x => after.includes(x) && !before.includes(x)))
     const exact = candidates.filter(t => t.event === entry.event)
     for (const t of exact.length > 0 ? exact : candidates.filter(t => t.event === '')) taken.add(t.id)
   }
   return { active, current: leaves, visited: [...visited], taken: [...taken] }
+}
+
+/** The root and its chain of initial states, as entered before any transition. */
+function initialPath (graph: MachineGraph): string[] {
+  const ids = [graph.root.id]
+  let node = graph.root
+  while (node.initial !== undefined) {
+    const next = node.children.find(c => c.id === node.initial)
+    if (next === undefined) break
+    ids.push(next.id)
+    node = next
+  }
+  return ids
 }
 
 /** A state key the chart does not know (a trail from an older machine version) highlights nothing. */

@@ -62,11 +62,12 @@ describe('dashboard: pages, exports and live stream over HTTP', function () {
     const state = (await s.view.event(EVENT))?.state ?? ''
     assert.deepEqual(current, ['drEvent.' + state])
     const visited = drawn.filter(g => (g.getAttribute('class') ?? '').split(' ').includes('visited')).map(g => g.getAttribute('data-state-id'))
-    for (const id of ['drEvent.deciding', 'drEvent.scheduled.planning', 'drEvent.active.intra']) assert.ok(visited.includes(id), `${id} visited`)
+    for (const id of ['drEvent.received', 'drEvent.deciding', 'drEvent.scheduled.planning', 'drEvent.active.intra']) assert.ok(visited.includes(id), `${id} visited`)
     assert.ok(!visited.includes('drEvent.declined'))
     const taken = elements(svg, 'g').filter(g => (g.getAttribute('class') ?? '').includes('taken'))
     assert.ok(taken.some(g => g.getAttribute('data-source') === 'drEvent.active.monitoring.measured' && g.getAttribute('data-target') === 'drEvent.active.intra'))
-    assert.ok(!taken.some(g => g.getAttribute('data-target') === 'drEvent.declined'))
+    assert.ok(taken.some(g => g.getAttribute('data-source') === 'drEvent.received' && g.getAttribute('data-target') === 'drEvent.deciding'), 'the eventless first step is marked')
+    assert.ok(!taken.some(g => g.getAttribute('data-target') === 'drEvent.declined' || g.getAttribute('data-target') === 'drEvent.failed'))
     // Nested states are drawn inside their parent's box.
     const box = (id: string): number[] => {
       const rect = elements(svg, 'g').find(g => g.getAttribute('data-state-id') === id)?.getElementsByTagName('rect')[0] as Element
