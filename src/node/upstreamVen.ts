@@ -3,7 +3,8 @@
  * (src/openadr `Ven` over HTTP) that is the agent's `UpstreamChannel`. A LOAD_DISPATCH event (setpoint or
  * delta per interval) becomes `agent.submit`, answered optIn/optOut from the node's opt decision; a
  * modification becomes a MODIFY, a cancellation a CANCEL. Upward the node reports TELEMETRY_USAGE of its
- * aggregate (`usage`) and the deviation it could not cover (`shortfall`, kW, delivered − requested).
+ * aggregate (`usage`) and the deviation it could not cover (`shortfall`, kW, delivered − requested), and
+ * offers the customer reports of docs/openadr-reports.md for its aggregate, so its upstream may be a node.
  */
 import type { Logger } from 'pino'
 import { Ven } from '../openadr/ven/ven.js'
@@ -16,6 +17,7 @@ import type { PayloadSender } from '../openadr/transport.js'
 import type { Clock } from '../util/clock.js'
 import type { CompletionSummary, DrRequest, FailureNotice, OptAnswer, ShortfallNotice } from '../machines/drEventTypes.js'
 import type { UpstreamChannel } from './agentChannels.js'
+import { customerReportOffer } from './reportNames.js'
 import { onWindow, type CustomerBook } from './agentCustomers.js'
 import { AgentError, type EventSummary } from './agent.js'
 
@@ -57,8 +59,6 @@ export class UpstreamEventError extends Error {
   }
 }
 
-export const upstreamTelemetrySpecifierID = 'adrmesh-node-telemetry'
-
 /** The DrRequest a LOAD_DISPATCH eiEvent asks for. */
 export function requestOfEvent (event: EiEvent): DrRequest {
   const signal = event.eiEventSignals.find(s => s.signalName === 'LOAD_DISPATCH')
@@ -81,7 +81,8 @@ export function requestOfEvent (event: EiEvent): DrRequest {
 }
 
 export class UpstreamVen implements UpstreamChannel {
-  readonly ven: Ven
+  private client: Ven | undefined
+  private readonly sender: PayloadSender
   private host: UpstreamHost | undefined
   private readonly pendingAnswers = new Map<string, (answer: OptAnswer) => void>()
   private readonly shortfalls = new Map<string, ShortfallNotice>()
@@ -89,30 +90,39 @@ export class UpstreamVen implements UpstreamChannel {
   private running = false
 
   constructor (private readonly init: UpstreamVenInit, private readonly components: UpstreamVenComponents) {
-    const period = init.telemetryPeriodMs ?? 60_000
-    const telemetry: OadrReport = {
-      reportName: 'METADATA_TELEMETRY_USAGE',
-      reportSpecifierID: upstreamTelemetrySpecifierID,
-      reportRequestID: '0',
-      createdDateTimeMs: 0,
-      durationMs: 0,
-      oadrReportDescriptions: [
-        { rID: 'usage', reportType: 'usage', readingType: 'Summed', itemBase: powerRealKw(), samplingRate: { minPeriodMs: period, maxPeriodMs: period, onChange: false } },
-        { rID: 'shortfall', reportType: 'deviation', readingType: 'Derived', itemBase: powerRealKw(), samplingRate: { minPeriodMs: period, maxPeriodMs: period, onChange: false } }
-      ]
-    }
-    const sender = components.sender ?? new HttpPayloadSender({ baseUrl: init.upstreamUrl, ...(init.tls === undefined ? {} : { tls: init.tls }) })
-    this.ven = new Ven({ venName: init.venName, reports: [telemetry], defaultPollFreqMs: init.pollFreqMs ?? 10_000 }, {
-      sender,
-      clock: components.clock,
+    this.sender = components.sender ?? new HttpPayloadSender({ baseUrl: init.upstreamUrl, ...(init.tls === undefined ? {} : { tls: init.tls }) })
+  }
+
+  /** The VEN, once `start()` has built it. */
+  get ven (): Ven {
+    if (this.client === undefined) throw new Error('UpstreamVen is not started')
+    return this.client
+  }
+
+  /**
+   * Built at start, once the customer book is loaded: the node offers upward the reports a customer offers
+   * (docs/openadr-reports.md) for the market contexts its customers are enrolled in, so that its upstream can
+   * be another node (nodes stack) as well as a utility.
+   */
+  private build (host: UpstreamHost): Ven {
+    const period = this.init.telemetryPeriodMs ?? 60_000
+    const marketContexts = [...new Set(host.book.all().flatMap(c => c.marketContexts))]
+    const reports = customerReportOffer({ marketContexts, telemetryPeriodMs: period, forecastStepMs: period, forecastSteps: 1, capabilitiesPeriodMs: period })
+    const telemetry = reports[0] as OadrReport
+    telemetry.oadrReportDescriptions = [...(telemetry.oadrReportDescriptions ?? []),
+      { rID: 'shortfall', reportType: 'deviation', readingType: 'Derived', itemBase: powerRealKw(), samplingRate: { minPeriodMs: period, maxPeriodMs: period, onChange: false } }]
+    const ven = new Ven({ venName: this.init.venName, reports, defaultPollFreqMs: this.init.pollFreqMs ?? 10_000 }, {
+      sender: this.sender,
+      clock: this.components.clock,
       decideOpt: async event => await this.decide(event),
       readReport: (rID, startMs, endMs) => this.read(rID, startMs, endMs)
     })
-    this.ven.on('event', (event) => {
+    ven.on('event', (event) => {
       if (event.eventDescriptor.eventStatus === 'cancelled') this.cancelLive(event.eventDescriptor.eventID)
     })
-    this.ven.on('eventRemoved', eventID => { this.cancelLive(eventID) })
-    this.ven.on('error', err => { this.components.logger.warn({ err }, 'upstream VEN') })
+    ven.on('eventRemoved', eventID => { this.cancelLive(eventID) })
+    ven.on('error', err => { this.components.logger.warn({ err }, 'upstream VEN') })
+    return ven
   }
 
   /** The agent this VEN speaks for; call before `start()`. */
@@ -120,6 +130,8 @@ export class UpstreamVen implements UpstreamChannel {
 
   /** Registers with the upstream VTN, retrying in the background while it cannot be reached. */
   async start (): Promise<void> {
+    if (this.host === undefined) throw new Error('UpstreamVen.bind(agent) must come before start()')
+    this.client = this.build(this.host)
     this.running = true
     await this.attempt()
   }
@@ -127,7 +139,7 @@ export class UpstreamVen implements UpstreamChannel {
   async stop (): Promise<void> {
     this.running = false
     clearTimeout(this.retry)
-    await this.ven.stop()
+    await this.client?.stop()
   }
 
   private async attempt (): Promise<void> {
@@ -153,7 +165,7 @@ export class UpstreamVen implements UpstreamChannel {
 
   async failure (notice: FailureNotice): Promise<void> {
     this.components.logger.warn({ notice }, 'event failed')
-    if (this.ven.events().some(h => h.event.eventDescriptor.eventID === notice.eventId)) {
+    if (this.client?.events().some(h => h.event.eventDescriptor.eventID === notice.eventId) === true) {
       await this.ven.respondToEvent(notice.eventId, 'optOut').catch(err => { this.components.logger.warn({ err }, 'optOut after failure not sent') })
     }
   }
@@ -218,6 +230,21 @@ export class UpstreamVen implements UpstreamChannel {
         else if (c.capabilities !== null) kw += onWindow(c.capabilities.baselineKw, c.capabilities, { startMs, intervalMs: endMs - startMs, intervals: 1 })[0] ?? 0
       }
       return kw
+    }
+    const [series, step] = rID.split('.')
+    if ((series === 'baselineKw' || series === 'flexUpKw' || series === 'flexDownKw') && step !== undefined) {
+      // Step k covers [end + k·S, end + (k+1)·S) (docs/openadr-reports.md); flexibility is the customers'
+      // own, not net of what the ledger holds for other events.
+      const window = { startMs: endMs + Number(step) * (endMs - startMs), intervalMs: endMs - startMs, intervals: 1 }
+      let kw = 0
+      for (const c of host.book.all()) if (c.capabilities !== null) kw += onWindow(c.capabilities[series], c.capabilities, window)[0] ?? 0
+      return kw
+    }
+    if (rID === 'costUpPerKwh' || rID === 'costDownPerKwh' || rID === 'pvKw' || rID === 'batteryKwh') {
+      const known = host.book.all().flatMap(c => c.capabilities === null ? [] : [c.capabilities[rID]])
+      if (known.length === 0) return 0
+      const sum = known.reduce((a, b) => a + b, 0)
+      return rID === 'pvKw' || rID === 'batteryKwh' ? sum : sum / known.length
     }
     if (rID === 'shortfall') {
       let kw = 0
