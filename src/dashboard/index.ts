@@ -1,0 +1,6 @@
+export * from './view.js'
+export * from './dashboard.js'
+export * from './agentView.js'
+export * from './metrics.js'
+export * from './machineGraph.js'
+export * from './scxml.js'
