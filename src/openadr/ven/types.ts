@@ -62,6 +62,6 @@ export interface VenEvents {
   reportCancelled: [reportRequestID: string]
   reportSent: [report: OadrReport]
   deregistered: []
-  /** Something failed in the background (a poll, a report); the VEN keeps going. */
+  /** Something failed in the background (a poll, a report); the VEN keeps going. Not thrown without a listener. */
   error: [error: Error]
 }

@@ -62,7 +62,7 @@ export class Ven extends EventEmitter<VenEvents> {
       offered: init.reports ?? [],
       ...(components.readReport === undefined ? {} : { readReport: components.readReport }),
       send: async report => { await this.sendReport(report) },
-      onError: err => { this.emit('error', err) }
+      onError: err => { this.fail(err) }
     })
     this.handler = async (_service, xml) => await this.handlePush(xml)
   }
@@ -215,7 +215,7 @@ export class Ven extends EventEmitter<VenEvents> {
       const acknowledgement: OadrMessage = { type: 'oadrResponse', eiResponse: ok(requestID), ...(this.currentVenID === undefined ? {} : { venID: this.currentVenID }) }
       if (reply?.type === 'oadrCreatedEvent') {
         // Acknowledged at once, answered by a request of its own, as in the pull model: every VTN takes that.
-        setImmediate(() => { this.request('EiEvent', reply, 'oadrResponse').catch((err: unknown) => { this.emit('error', asError(err)) }) })
+        setImmediate(() => { this.request('EiEvent', reply, 'oadrResponse').catch((err: unknown) => { this.fail(asError(err)) }) })
         return encodePayload(acknowledgement)
       }
       return encodePayload(reply ?? acknowledgement)
@@ -243,7 +243,7 @@ export class Ven extends EventEmitter<VenEvents> {
       case 'oadrRequestReregistration':
         // The VTN no longer knows this registration: register afresh, keeping the venID.
         this.currentRegistrationID = undefined
-        setImmediate(() => { this.reregister().catch((err: unknown) => { this.emit('error', asError(err)) }) })
+        setImmediate(() => { this.reregister().catch((err: unknown) => { this.fail(asError(err)) }) })
         return undefined
       case 'oadrCancelPartyRegistration': {
         const registrationID = this.currentRegistrationID
@@ -308,7 +308,7 @@ export class Ven extends EventEmitter<VenEvents> {
         this.emit('reportRequested', request)
       } catch (err) {
         // Left out of oadrPendingReports, which is how the VTN learns the request was not taken.
-        this.emit('error', asError(err))
+        this.fail(asError(err))
       }
     }
     return { type: 'oadrCreatedReport', eiResponse: ok(requestID), oadrPendingReports: this.reports.activeIds(), venID: this.requireVenID() }
@@ -327,9 +327,14 @@ export class Ven extends EventEmitter<VenEvents> {
     const delay = realDelayMs(this.clock, this.clock.now() + this.pollFreqMs)
     this.pollTimer = setTimeout(() => {
       this.pollOnce()
-        .catch((err: unknown) => { this.emit('error', asError(err)) })
+        .catch((err: unknown) => { this.fail(asError(err)) })
         .finally(() => { this.schedulePoll() })
     }, delay)
+  }
+
+  /** Background failures go to 'error' listeners; without one they are dropped, not thrown (EventEmitter's default). */
+  private fail (err: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err)
   }
 
   private forgetRegistration (): void {

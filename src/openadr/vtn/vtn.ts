@@ -234,7 +234,9 @@ export class Vtn extends EventEmitter<VtnEvents> {
     if (!this.started || reg === undefined || reg.httpPullModel || reg.transportAddress === undefined || this.senderFor === undefined) return
     const sender = this.senderFor(reg.transportAddress)
     const previous = this.pushChains.get(venID) ?? Promise.resolve()
-    const chain = previous.then(async () => { await this.drain(venID, sender) })
+    const chain = previous
+      .then(async () => { await this.drain(venID, sender) })
+      .catch((err: unknown) => { this.emit('pushFailed', venID, err instanceof Error ? err : new Error(String(err))) })
     this.pushChains.set(venID, chain)
     void chain.finally(() => { if (this.pushChains.get(venID) === chain) this.pushChains.delete(venID) })
   }
