@@ -59,6 +59,8 @@ declare module '@xmpp/client' {
     resource?: string
     username?: string
     password?: string
+    /** Chooses the SASL mechanism among those both ends support, and authenticates with it. */
+    credentials?: (authenticate: (credentials: { username: string, password?: string }, mechanism: string) => Promise<void>, mechanisms: string[]) => Promise<void>
     timeout?: number
   }
 

@@ -184,6 +184,14 @@ describe('xmpp: OpenADR payloads over a real Prosody', function () {
     await intruder.stop()
   })
 
+  it('authenticates with SCRAM-SHA-1 when asked to', async () => {
+    const scram = endpoint('ven1', undefined, { saslMechanism: 'SCRAM-SHA-1', resource: 'scram' })
+    await scram.start()
+    try {
+      assert.equal(decodePayload(await scram.senderTo(vtn.jid).send('OadrPoll', encodePayload({ type: 'oadrPoll', venID: 'ven-scram' }))).type, 'oadrResponse')
+    } finally { await scram.stop() }
+  })
+
   it('refuses a server whose certificate does not chain to the configured CA, and keeps retrying', async () => {
     const warnings: string[] = []
     const logger = { debug: () => {}, warn: (obj: object) => { warnings.push(JSON.stringify(obj)) } }
@@ -207,7 +215,11 @@ function oadrPoll (venID: string): XmlElement {
 
 /** A plain @xmpp/client session for sending hand-made stanzas. */
 async function rawClient (server: ProsodyServer, username: string): Promise<Client> {
-  const c = xmppClient({ service: server.service, domain: server.domain, username, password: `${username}-pw`, resource: `raw-${Math.floor(performance.now())}` })
+  const password = `${username}-pw`
+  const c = xmppClient({
+    service: server.service, domain: server.domain, username, resource: `raw-${Math.floor(performance.now())}`,
+    credentials: async authenticate => { await authenticate({ username, password }, 'PLAIN') }
+  })
   c.reconnect.stop()
   const base = c.socketParameters.bind(c)
   c.socketParameters = service => ({ ...base(service), servername: server.domain, ca: server.caPem })
