@@ -8,6 +8,7 @@ import type { OadrMessage } from '../model/message.js'
 import type { OadrServiceName, PeerIdentity } from '../transport.js'
 import type { OadrReport, OadrReportRequest } from '../model/report.js'
 import type { EiResponse } from '../model/common.js'
+import type { OadrTransportName } from '../model/registration.js'
 import { InvalidIdError, NotAllowedError, NotRegisteredError, WrongServiceError } from '../errors.js'
 import type { VtnState } from './state.js'
 import type { VtnEvents } from './types.js'
@@ -15,6 +16,7 @@ import type { VtnEvents } from './types.js'
 export interface VtnContext {
   state: VtnState
   pollFreqMs: number
+  transports: OadrTransportName[]
   requestReports: (venID: string, offered: OadrReport[]) => OadrReportRequest[]
   emit: <K extends keyof VtnEvents>(name: K, ...args: VtnEvents[K]) => void
   /** A message a VEN fetched by polling was handed over (e.g. a registration cancel takes effect). */
@@ -238,7 +240,7 @@ function registrationAnswer (ctx: VtnContext, requestID: string): OadrMessage & 
     type: 'oadrCreatedPartyRegistration',
     eiResponse: ok(requestID),
     vtnID: ctx.state.vtnID,
-    oadrProfiles: [{ oadrProfileName: '2.0b', oadrTransports: ['simpleHttp'] }],
+    oadrProfiles: [{ oadrProfileName: '2.0b', oadrTransports: ctx.transports }],
     oadrRequestedOadrPollFreqMs: ctx.pollFreqMs
   }
 }

@@ -7,6 +7,7 @@ import type { PayloadSender } from '../transport.js'
 import type { EiEvent, OptType, ResponseRequired } from '../model/event.js'
 import type { OadrCreateOpt } from '../model/opt.js'
 import type { OadrReport, OadrReportRequest } from '../model/report.js'
+import type { OadrTransportName } from '../model/registration.js'
 
 export interface VenRegistration {
   venID: string
@@ -85,6 +86,11 @@ export interface VtnInit {
    * @default 900_000
    */
   nearWindowMs?: number
+  /**
+   * Transports listed in oadrProfiles (registration answers).
+   * @default ['simpleHttp']
+   */
+  transports?: OadrTransportName[]
   /**
    * Which of a VEN's offered reports to request when it registers them (oadrRegisteredReport). The
    * default asks every METADATA_TELEMETRY_* report at its minimum sampling period.

@@ -49,6 +49,7 @@ export class Vtn extends EventEmitter<VtnEvents> {
     this.context = {
       state: this.state,
       pollFreqMs: init.pollFreqMs ?? 10_000,
+      transports: init.transports ?? ['simpleHttp'],
       requestReports: init.requestReports ?? ((_venID, offered) => requestTelemetry(offered, this.state.newId)),
       emit: (name, ...args) => { (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args) },
       delivered: async (venID, message) => { await this.afterDelivery(venID, message) }
