@@ -1,11 +1,12 @@
 /**
  * Child process of `bench/vtn.ts`: the server under load, alone in its process so that the load generator
- * does not share its event loop. Prints `{"url": …}` once listening; stops on SIGTERM.
+ * does not share its event loop. Prints `{"url": …}` once listening, its CPU time on each `cpu` line read from stdin; stops on SIGTERM.
  * `vtn`: the real Vtn service (strict codec, registered VENs, in-memory store) behind OadrHttpServer;
  * `transport`: OadrHttpServer answering a fixed body (the HTTP edge's ceiling); `bare`: a bare Node server.
  */
 import '../src/util/polyfills.js'
 import http from 'node:http'
+import { createInterface } from 'node:readline'
 import { OadrHttpServer } from '../src/openadr/http/server.js'
 import { Vtn } from '../src/openadr/vtn/vtn.js'
 import { encodePayload } from '../src/openadr/codec/index.js'
@@ -30,6 +31,12 @@ async function vtnHandler (): Promise<PayloadHandler> {
   }
   return vtn.handler
 }
+
+// `cpu` on stdin: this process's CPU time so far, so the bench can charge each case its own cost.
+createInterface({ input: process.stdin }).on('line', () => {
+  const { user, system } = process.cpuUsage()
+  process.stdout.write(`${JSON.stringify({ cpuUs: user + system })}\n`)
+})
 
 const kind = process.argv[2] ?? 'vtn'
 if (kind === 'bare') {
