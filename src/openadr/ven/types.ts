@@ -3,6 +3,7 @@ import type { Clock } from '../../util/clock.js'
 import type { PayloadSender } from '../transport.js'
 import type { EiEvent, OptType } from '../model/event.js'
 import type { OadrReport, OadrReportRequest, ResourceStatus } from '../model/report.js'
+import type { OadrTransportName } from '../model/registration.js'
 
 export interface VenInit {
   /** oadrVenName. */
@@ -17,6 +18,11 @@ export interface VenInit {
    * @default true
    */
   httpPullModel?: boolean
+  /**
+   * oadrTransportName in the registration.
+   * @default 'simpleHttp'
+   */
+  transportName?: OadrTransportName
   /** Where the VTN pushes to (oadrTransportAddress), push model only. */
   transportAddress?: string
   /** @default false */

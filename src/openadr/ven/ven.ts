@@ -108,7 +108,7 @@ export class Ven extends EventEmitter<VenEvents> {
       ...(this.currentRegistrationID === undefined ? {} : { registrationID: this.currentRegistrationID }),
       ...(this.currentVenID === undefined ? {} : { venID: this.currentVenID }),
       oadrProfileName: '2.0b',
-      oadrTransportName: 'simpleHttp',
+      oadrTransportName: this.init.transportName ?? 'simpleHttp',
       ...(this.init.transportAddress === undefined ? {} : { oadrTransportAddress: this.init.transportAddress }),
       oadrReportOnly: this.init.reportOnly ?? false,
       oadrXmlSignature: this.init.xmlSignature ?? false,
