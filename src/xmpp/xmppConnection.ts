@@ -106,7 +106,7 @@ export class XmppConnection {
   }
 
   /** Resolves when `client`'s session ends (socket closed or stopped). */
-  async ended (client: Client): Promise<void> {
+  private async ended (client: Client): Promise<void> {
     await (this.endings.get(client) ?? Promise.resolve())
   }
 
