@@ -88,7 +88,7 @@ describe('xmpp: OpenADR end to end between a Vtn and a Ven over Prosody', functi
     vtnEndpoint = new XmppEndpoint(options('vtn'), { random: seededRandom(11), handler: recording(() => vtn.handler) })
     venEndpoint = new XmppEndpoint(options('site-1'), { random: seededRandom(12), handler: recording(() => ven.handler) })
     // A push-model VEN's oadrTransportAddress over XMPP is its full JID.
-    vtn = new Vtn({ vtnID: 'vtn-xmpp', pollFreqMs: 30_000 }, { clock, senderFor: jid => vtnEndpoint.senderTo(jid) })
+    vtn = new Vtn({ vtnID: 'vtn-xmpp', pollFreqMs: 30_000, transports: ['xmpp'] }, { clock, senderFor: jid => vtnEndpoint.senderTo(jid) })
     ven = new Ven({ venName: 'site-1', reports: [telemetryOffer], httpPullModel: false, transportAddress: venEndpoint.jid }, {
       sender: venEndpoint.senderTo(vtnEndpoint.jid),
       clock,
