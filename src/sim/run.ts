@@ -18,7 +18,8 @@ import type { DrRequest } from '../machines/drEventTypes.js'
 import { MeshNode } from '../p2p/meshNode.js'
 import { loadOrCreateIdentity } from '../p2p/identity.js'
 import { advertTopic } from '../p2p/constants.js'
-import { ScaledClock, realDelayMs, type Clock } from '../util/clock.js'
+import { realDelayMs, type Clock } from '../util/clock.js'
+import { SimClock } from './simClock.js'
 import { generateCustomers, type Window } from './customers.js'
 import { Fleet } from './fleet.js'
 import { planFailures, SimulationError, type FailureInit } from './failures.js'
@@ -52,7 +53,7 @@ export interface SimulationInit {
   nodeToleranceKw?: number
   /** Kill one node mid-event (by index, at a fraction of each event). @default undefined */
   killNode?: FailureInit['killNode']
-  /** Simulated instant of the first event's start. @default Tuesday 2026-03-17 16:00 UTC */
+  /** Simulated instant the run begins (the first event starts a lead later). @default Tuesday 2026-03-17 16:00 UTC */
   startMs?: number
   /** Where the nodes keep their stores; removed afterwards unless given. @default a fresh temporary directory */
   dataDir?: string
@@ -81,6 +82,8 @@ interface SimNode {
 
 const marketContext = 'http://adrmesh.example/mc/sim'
 const checksPerInterval = 4
+/** Real time the nodes get to plan an event. */
+const planningTimeoutMs = 300_000
 
 export async function simulate (init: SimulationInit = {}): Promise<SimulationResult> {
   const p = {
@@ -104,9 +107,9 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
   if (!(p.requestFraction > 0 && p.requestFraction <= 1)) throw new SimulationError('request-fraction must be in (0, 1]')
   if (!(p.failureRate >= 0 && p.failureRate <= 1)) throw new SimulationError(`failure rate must be in [0, 1], got ${p.failureRate}`)
   const intervalMs = p.intervalSeconds * 1000
-  const leadMs = Math.max(intervalMs / checksPerInterval, 1_500 * p.timeScale)
-  const firstStart = init.startMs ?? Date.UTC(2026, 2, 17, 16)
-  const clock = new ScaledClock(firstStart - leadMs, p.timeScale)
+  const origin = init.startMs ?? Date.UTC(2026, 2, 17, 16)
+  const clock = new SimClock(origin - intervalMs, p.timeScale)
+  let firstStart = origin
   const root = init.dataDir ?? await mkdtemp(join(tmpdir(), 'adrmesh-sim-'))
   const wallStart = performance.now()
   let peakRss = process.memoryUsage().rss
@@ -117,27 +120,30 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
     if (p.strategy === 'full' && p.agents > 1) await joinMesh(nodes)
     init.onReady?.(nodes.map(n => n.agent))
     const spanMs = p.intervals * intervalMs
-    const totalMs = p.events * (spanMs + leadMs)
-    let eventStart = firstStart
+    const totalMs = p.events * spanMs
     for (let e = 0; e < p.events; e++) {
-      const window: Window = { startMs: eventStart, intervalMs, intervals: p.intervals }
+      // The clock stands still while customers register and the nodes plan: setup takes no simulated time.
+      clock.pause()
+      const window: Window = { startMs: Math.ceil((clock.now() + intervalMs) / intervalMs) * intervalMs, intervalMs, intervals: p.intervals }
+      if (e === 0) firstStart = window.startMs
       const eventId = `sim-event-${e}`
-      for (const n of nodes) {
-        if (!n.alive) continue
-        await registerCustomers(n, window, clock.now())
-        n.fleet.beginEvent(eventId, window, e)
-        await n.agent.submit(requestFor(n, eventId, window, p.requestFraction))
-      }
+      const live = nodes.filter(n => n.alive)
+      await Promise.all(live.map(async n => { await registerCustomers(n, window, clock.now()) }))
+      for (const n of live) n.fleet.beginEvent(eventId, window, e)
+      // Fellows answer a flexibility query from their last advertisement: advertise before anyone asks.
+      await Promise.all(live.map(async n => { await advertise(n, window, clock.now()) }))
+      await Promise.all(live.map(async n => await n.agent.submit(requestFor(n, eventId, window, p.requestFraction))))
+      await waitPlanned(live, eventId)
+      clock.resume()
       await runWindow(nodes, clock, window, {
         eventId,
         failures: { failureRate: p.failureRate, ...(init.killNode !== undefined ? { killNode: init.killNode } : {}) },
         random: streamFor(p.seed, 0x5eed, 7 + e),
-        progress: doneMs => { init.onProgress?.(e * (spanMs + leadMs) + leadMs + doneMs, totalMs) },
+        progress: doneMs => { init.onProgress?.(e * spanMs + doneMs, totalMs) },
         sampleRss: () => { peakRss = Math.max(peakRss, process.memoryUsage().rss) }
       })
       await settle(nodes)
       for (const n of nodes) n.inputs.push(...intervalInputs(n, eventId, window, outcomes))
-      eventStart = Math.ceil((clock.now() + leadMs) / intervalMs) * intervalMs
     }
     init.onProgress?.(totalMs, totalMs)
     const agents = nodes.map(n => agentFigures({ agentId: n.label, intervalMs, intervals: n.inputs }, { tolerance: p.tolerance }))
@@ -206,10 +212,14 @@ async function joinMesh (nodes: SimNode[]): Promise<void> {
   }
 }
 
+/** Each customer registers once and sends its forecast and flexibility for the window (in chunks: LevelDB takes concurrent writes). */
 async function registerCustomers (n: SimNode, window: Window, nowMs: number): Promise<void> {
-  for (const c of n.fleet.customers) {
-    if (n.agent.book.get(c.venId) === undefined) await n.agent.book.register(c.venId, c.venId, c.marketContexts, nowMs)
-    await n.agent.book.setCapabilities(c.venId, n.fleet.capabilities(c, window))
+  const customers = n.fleet.customers
+  for (let i = 0; i < customers.length; i += 256) {
+    await Promise.all(customers.slice(i, i + 256).map(async c => {
+      if (n.agent.book.get(c.venId) === undefined) await n.agent.book.register(c.venId, c.venId, c.marketContexts, nowMs)
+      await n.agent.book.setCapabilities(c.venId, n.fleet.capabilities(c, window))
+    }))
   }
 }
 
@@ -275,16 +285,35 @@ async function advertise (n: SimNode, window: Window, nowMs: number): Promise<vo
   if (n.mesh === undefined || !n.alive) return
   const spare = await n.agent.ledger.availableTotal(n.fleet.customers.map(c => c.venId), window)
   await n.mesh.publishAdvert({
-    marketContext, startMs: window.startMs, intervalMs: window.intervalMs, validUntilMs: Math.floor(nowMs + window.intervalMs * 1.5),
+    marketContext, startMs: window.startMs, intervalMs: window.intervalMs, validUntilMs: Math.floor(nowMs + window.intervalMs * 2),
     flexUpKw: spare.flexUpKw, flexDownKw: spare.flexDownKw
   }).catch(() => {})
+}
+
+/** Waits (the clock paused) until every node's event is planned and sent to its customers, or fails. */
+async function waitPlanned (nodes: SimNode[], eventId: string): Promise<void> {
+  const until = Date.now() + planningTimeoutMs
+  const planned = (n: SimNode): boolean => {
+    const state = n.agent.event(eventId)?.state ?? ''
+    return state !== '' && state !== 'received' && state !== 'deciding' && (!state.startsWith('scheduled.') || state === 'scheduled.waitingStart')
+  }
+  while (!nodes.every(planned)) {
+    if (Date.now() > until) {
+      const late = nodes.filter(n => !planned(n)).map(n => `${n.label} (${n.agent.event(eventId)?.state ?? 'no event'})`)
+      throw new SimulationError(`still planning ${planningTimeoutMs / 1000} s after the request: ${late.join(', ')}`)
+    }
+    await sleep(10)
+  }
 }
 
 /** Waits until no node has a live event (covers for fellows end with the window too) and outcomes are in. */
 async function settle (nodes: SimNode[]): Promise<void> {
   const until = Date.now() + 30_000
   while (nodes.some(n => n.alive && n.agent.liveEventIds().length > 0)) {
-    if (Date.now() > until) throw new SimulationError(`events still live 30 s after their window: ${nodes.flatMap(n => n.alive ? n.agent.liveEventIds() : []).join(', ')}`)
+    if (Date.now() > until) {
+      const live = nodes.flatMap(n => n.alive ? n.agent.liveEventIds().map(id => `${n.label} ${id} (${n.agent.event(id)?.state ?? '?'})`) : [])
+      throw new SimulationError(`events still live 30 s after their window: ${live.join(', ')}`)
+    }
     await sleep(20)
   }
   await sleep(100)
