@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
-import { ScaledClock } from '../../src/util/clock.js'
+import { ManualClock } from '../../src/util/clock.js'
 import { verifyTrail } from '../../src/node/auditChain.js'
-import { Community, enrol, get, MARKET, post, removeDir, simCustomers, startNode, tempDir, waitFor, type Running } from './agentFixtures.js'
+import { Community, enrol, get, MARKET, post, removeDir, simCustomers, startNode, Stepper, tempDir, type Running } from './agentFixtures.js'
 
-// 25 simulated ms per real ms: a 60 s interval lasts 2.4 s (slack for a loaded machine).
-const SCALE = 25
+// Stepped time: customers report every 7.5 s of clock time, monitoring checks twice per 60 s interval.
 const INTERVAL = 60_000
+const STEP = 7_500
 
 describe('agent: a node with 20 customers on real HTTP and LevelDB', function () {
   this.timeout(30_000)
@@ -19,13 +19,15 @@ describe('agent: a node with 20 customers on real HTTP and LevelDB', function ()
     await removeDir(dir)
   })
 
+  let stepper: Stepper
   async function boot (overrides = {}) {
-    const clock = new ScaledClock(Date.UTC(2026, 0, 1, 12), SCALE)
+    const clock = new ManualClock(Date.UTC(2026, 0, 1, 12))
     const customers = simCustomers(20)
     const community = new Community(customers, clock)
     node = await startNode(dir, community, clock, overrides)
     await enrol(node.url, customers)
-    community.startReporting(node.url, 80)
+    await community.reportOnce(node.url, true)
+    stepper = new Stepper(node, clock, STEP)
     return node
   }
 
@@ -33,7 +35,7 @@ describe('agent: a node with 20 customers on real HTTP and LevelDB', function ()
     return { eventId, marketContext: MARKET, startMs: n.clock.now() + startInMs, intervalMs: INTERVAL, amountsKw, signalType: 'delta' }
   }
 
-  const finished = async (n: Running, id: string) => await waitFor(`event ${id} to finish`, async () => {
+  const finished = async (n: Running, id: string) => await stepper.until(`event ${id} to finish`, async () => {
     const r = await get(n.url, `/api/events/${id}`)
     return r.json.status === 'done' ? r.json : undefined
   })
@@ -66,7 +68,7 @@ describe('agent: a node with 20 customers on real HTTP and LevelDB', function ()
     const n = await boot()
     const body = eventBody(n, 'ev-deviate', [-10, -10, -10])
     await post(n.url, '/api/events', body)
-    await waitFor('dispatch', () => n.community.dispatches.size > 0 ? true : undefined)
+    await stepper.until('dispatch', () => n.community.dispatches.size > 0 ? true : undefined)
     const deviator = [...n.community.dispatches.keys()][0] as string
     // From the start of interval 1 the customer ignores its setpoint (stays at its baseline).
     n.community.deviations.set(deviator, { fromMs: body.startMs + INTERVAL, kw: 0, ignoreSetpoint: true })
@@ -88,14 +90,14 @@ describe('agent: a node with 20 customers on real HTTP and LevelDB', function ()
     await post(n.url, '/api/events', eventBody(n, 'ev-a', [-30, -30], 20_000))
     const second = await post(n.url, '/api/events', eventBody(n, 'ev-b', [-30, -30], 30_000))
     assert.equal(second.status, 200)
-    const b = await waitFor('ev-b decided', async () => {
+    const b = await stepper.until('ev-b decided', async () => {
       const r = await get(n.url, '/api/events/ev-b')
       return r.json.answer !== null ? r.json : undefined
     })
     assert.equal(b.answer.accept, false, 'the second event is declined: its flexibility is reserved')
     const c = await post(n.url, '/api/events', eventBody(n, 'ev-c', [-8, -8], 30_000))
     assert.equal(c.status, 200)
-    await waitFor('ev-c planned', () => n.agent.ledger.byHolder('event:ev-c').length > 0 ? true : undefined)
+    await stepper.until('ev-c planned', () => n.agent.ledger.byHolder('event:ev-c').length > 0 ? true : undefined)
     const window = { startMs: 0, intervalMs: INTERVAL, intervals: 1 }
     for (const r of n.agent.ledger.all()) {
       const total = n.agent.ledger.reserved(r.customerId, { ...window, startMs: r.window.startMs + INTERVAL })
@@ -110,14 +112,14 @@ describe('agent: a node with 20 customers on real HTTP and LevelDB', function ()
     const n = await boot()
     const body = eventBody(n, 'ev-restart', [-10, -10, -10], 2_000)
     await post(n.url, '/api/events', body)
-    await waitFor('interval 1', () => n.clock.now() > body.startMs + INTERVAL * 1.2 ? true : undefined)
+    await stepper.until('interval 1', () => n.clock.now() > body.startMs + INTERVAL * 1.2 ? true : undefined)
     const before = n.agent.event('ev-restart')
     assert.equal(before?.status, 'active')
     const community = n.community
     await n.stop()
     const again = await startNode(dir, community, n.clock)
     node = again
-    community.startReporting(again.url, 80)
+    stepper = new Stepper(again, stepper.clock, STEP)
     assert.deepEqual(again.agent.liveEventIds(), ['ev-restart'])
     const e = await finished(again, 'ev-restart')
     assert.equal(e.state, 'completed')

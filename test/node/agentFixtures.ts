@@ -1,7 +1,9 @@
 /**
  * A community for agent tests: N simulated customers that follow the setpoints the node sends them (or
- * deviate as told) and post their readings to the node's JSON API over real HTTP on loopback, on a
- * ScaledClock so an event of several intervals runs in about a second.
+ * deviate as told) and post their readings to the node's JSON API over real HTTP on loopback. Either on a
+ * ScaledClock (readings every few real ms), or stepped on a ManualClock (`Stepper`): time moves only when
+ * every reading of the step is stored and every live event waits on a future timer, so what a test sees
+ * does not depend on how loaded the machine is.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -10,7 +12,7 @@ import { Agent } from '../../src/node/agent.js'
 import { ApiServer } from '../../src/node/apiServer.js'
 import type { CustomerChannel, CustomerDispatch } from '../../src/node/agentChannels.js'
 import { defaultConfig, type NodeConfig } from '../../src/node/config.js'
-import { ScaledClock, type Clock } from '../../src/util/clock.js'
+import { ManualClock, ScaledClock, type Clock } from '../../src/util/clock.js'
 
 export const MARKET = 'http://market.example/ctx'
 export const TOKEN = 'test-admin-token'
@@ -65,15 +67,19 @@ export class Community implements CustomerChannel {
     return kw
   }
 
+  /** Posts every customer's reading at the clock's time; `strict` fails on a refused post. */
+  async reportOnce (baseUrl: string, strict = false): Promise<void> {
+    const now = this.clock.now()
+    await Promise.all(this.customers.filter(c => !this.silent.has(c.venId)).map(async c => {
+      const r = await post(baseUrl, `/api/customers/${c.venId}/reports`, { readings: [{ atMs: now, kw: this.flowKw(c, now) }] })
+        .catch(err => { if (strict) throw err as Error })
+      if (strict && r !== undefined && r.status !== 200) throw new Error(`report of ${c.venId}: ${r.status}`)
+    }))
+  }
+
   /** Posts every customer's reading every `everyRealMs` to the node's API. */
   startReporting (baseUrl: string, everyRealMs: number): void {
-    const tick = async (): Promise<void> => {
-      const now = this.clock.now()
-      await Promise.all(this.customers.filter(c => !this.silent.has(c.venId)).map(async c => {
-        await post(baseUrl, `/api/customers/${c.venId}/reports`, { readings: [{ atMs: now, kw: this.flowKw(c, now) }] }).catch(() => {})
-      }))
-    }
-    this.timer = setInterval(() => { void tick() }, everyRealMs)
+    this.timer = setInterval(() => { void this.reportOnce(baseUrl) }, everyRealMs)
   }
 
   stopReporting (): void { clearInterval(this.timer) }
@@ -98,7 +104,7 @@ export interface Running {
   server: ApiServer
   url: string
   community: Community
-  clock: ScaledClock
+  clock: ScaledClock | ManualClock
   dataDir: string
   stop: () => Promise<void>
 }
@@ -108,7 +114,7 @@ export async function tempDir (): Promise<string> {
 }
 
 /** Starts an agent on `dataDir` with its API on a free loopback port. */
-export async function startNode (dataDir: string, community: Community, clock: ScaledClock, overrides: Partial<NodeConfig> = {}): Promise<Running> {
+export async function startNode (dataDir: string, community: Community, clock: ScaledClock | ManualClock, overrides: Partial<NodeConfig> = {}): Promise<Running> {
   const config: NodeConfig = { ...defaultConfig, nodeId: 'node-a', venName: 'node-a', dataDir, port: 0, adminToken: TOKEN, checksPerInterval: 2, reportGraceMs: 20_000, toleranceKw: 0.5, ...overrides }
   const agent = new Agent(config, { clock, customers: community })
   await agent.start()
@@ -142,4 +148,49 @@ export async function waitFor<T> (what: string, probe: () => Promise<T | undefin
 
 export async function removeDir (dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true })
+}
+
+/** States in which a DR-event actor waits on a durable timer and nothing else. */
+const waitingStates = new Set(['declined', 'scheduled.waitingStart', 'active.monitoring.waiting'])
+
+/**
+ * Drives a node on a ManualClock: each step first fires the timers due at the new time (so a checkpoint
+ * sees the readings taken before it), lets every live event run until it waits on a timer in the future,
+ * then has the customers report at that time.
+ */
+export class Stepper {
+  constructor (readonly node: Running, readonly clock: ManualClock, readonly stepMs: number) {}
+
+  /** Resolves once every live event is finished or waits on a timer due after now, with its transitions stored. */
+  async quiescent (): Promise<void> {
+    const agent = this.node.agent
+    await waitFor('the node to settle', async () => {
+      for (const id of agent.liveEventIds()) {
+        await agent.settled(id)
+        const state = agent.event(id)?.state ?? ''
+        if (!agent.liveEventIds().includes(id)) continue
+        if (!waitingStates.has(state)) return undefined
+        const armed = agent.scheduler.pending().some(t => t.kind === 'dr-wait' && t.id.startsWith(`dr-wait:${id}:`) && t.dueMs > this.clock.now())
+        if (!armed) return undefined
+      }
+      return true
+    }, 30_000)
+  }
+
+  async step (): Promise<void> {
+    this.clock.advance(this.stepMs)
+    await this.node.agent.scheduler.runDue()
+    await this.quiescent()
+    await this.node.community.reportOnce(this.node.url, true)
+  }
+
+  /** Steps until `done` holds (checked after each step), at most `maxSteps` times. */
+  async until<T> (what: string, done: () => Promise<T | undefined> | T | undefined, maxSteps = 1_000): Promise<T> {
+    for (let i = 0; i < maxSteps; i++) {
+      const v = await done()
+      if (v !== undefined) return v
+      await this.step()
+    }
+    throw new Error(`${what} did not happen within ${maxSteps} steps of ${this.stepMs} ms`)
+  }
 }
