@@ -70,6 +70,7 @@ export async function run (argv: string[]): Promise<number> {
       console.error(`adrmesh ven: ${err.message}\n\n${help}`)
       return 2
     }
+    if (err instanceof StoppedError) return 0
     log.error({ err: (err as Error).message }, 'VEN failed to start')
     return 1
   }
@@ -80,6 +81,30 @@ export async function run (argv: string[]): Promise<number> {
   log.info({ signal }, 'shutting down')
   await stop()
   return 0
+}
+
+/** SIGINT/SIGTERM arrived before the VEN could register. */
+class StoppedError extends Error {
+  constructor () {
+    super('stopped before registering')
+    this.name = 'StoppedError'
+  }
+}
+
+/** Waits `ms`; true when SIGINT or SIGTERM came first. */
+async function stopRequested (ms: number): Promise<boolean> {
+  return await new Promise(resolve => {
+    const settle = (stopped: boolean): void => {
+      clearTimeout(timer)
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      resolve(stopped)
+    }
+    const onSignal = (): void => { settle(true) }
+    const timer = setTimeout(() => { settle(false) }, ms)
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  })
 }
 
 interface VenFlags extends SecurityFlags {
@@ -157,12 +182,20 @@ async function start (flags: VenFlags, log: Logger): Promise<() => Promise<void>
     readReport: () => reportValue
   })
   watch(ven, log)
-  try {
-    await ven.start()
-  } catch (err) {
-    await server?.stop()
-    clients.stop()
-    throw err
+  // A VEN is a daemon: a VTN that is not up yet, or refuses for now, is asked again every poll period.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ven.start()
+      break
+    } catch (err) {
+      await ven.stop()
+      log.warn({ attempt, err: (err as Error).message, retryInMs: pollFreqMs }, 'registration failed')
+      if (await stopRequested(pollFreqMs)) {
+        await server?.stop()
+        clients.stop()
+        throw new StoppedError()
+      }
+    }
   }
   log.info({ vtnUrl, venID: ven.venID, registrationID: ven.registrationID, vtnID: ven.vtnID, pollPeriodMs: push ? undefined : ven.pollPeriodMs, pushUrl: push ? (flags['push-url'] ?? server?.url) : undefined }, 'VEN running')
   const running = ven

@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
+import { createServer, type AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { testPki } from '../../helpers/certs.js'
 
@@ -73,6 +74,14 @@ async function post (url: string, body: unknown): Promise<{ status: number, json
   return { status: res.status, json: await res.json() as Record<string, unknown> }
 }
 
+async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>(resolve => server.close(() => { resolve() }))
+  return port
+}
+
 const intervalsOf = (line: LogLine): unknown => (line.signals as Array<{ intervals: unknown }>)[0]?.intervals
 
 describe('adrmesh vtn and adrmesh ven as processes', function () {
@@ -103,17 +112,20 @@ describe('adrmesh vtn and adrmesh ven as processes', function () {
     assert.match(missing.err, /--vtn-url and --ven-name are required/)
   })
 
-  it('plain HTTP, pull: the VEN registers, receives the --event-file event, opts in, gets its modification, reports', async () => {
+  it('plain HTTP, pull: the VEN waits for the VTN, registers, receives the --event-file event, opts in, gets its modification, reports', async () => {
     const eventFile = join(dir, 'event.json')
     writeFileSync(eventFile, JSON.stringify({
       eventID: 'dr-1', startInSeconds: 3600, venIDs: ['ven-1'],
       signals: [{ signalName: 'LOAD_DISPATCH', signalType: 'setpoint', intervals: [{ minutes: 15, value: 120 }, { minutes: 15, value: 90 }, { minutes: 30, value: 60 }] }]
     }))
-    const vtn = adrmesh(['vtn', '--port', '0', '--admin-port', '0', '--poll-freq', '0.2', '--event-file', eventFile, '--data-dir', join(dir, 'vtn-data')])
+    // The VEN starts first, toward a VTN that is not up yet: it keeps asking until it is.
+    const port = await freePort()
+    const ven = adrmesh(['ven', '--vtn-url', `http://127.0.0.1:${port}`, '--ven-name', 'site-1', '--ven-id', 'ven-1', '--poll-freq', '0.3', '--report-interval', '0.5', '--report-value', '42.5'])
+    running.push(ven)
+    await ven.waitFor(l => l.msg === 'registration failed', 'VEN retries while the VTN is down')
+    const vtn = adrmesh(['vtn', '--port', String(port), '--admin-port', '0', '--poll-freq', '0.2', '--event-file', eventFile, '--data-dir', join(dir, 'vtn-data')])
     running.push(vtn)
     const listening = await vtn.waitFor(l => l.msg === 'VTN listening', 'VTN listening')
-    const ven = adrmesh(['ven', '--vtn-url', String(listening.url), '--ven-name', 'site-1', '--ven-id', 'ven-1', '--report-interval', '0.5', '--report-value', '42.5'])
-    running.push(ven)
 
     const registered = await vtn.waitFor(l => l.msg === 'VEN registered', 'VTN logs the registration')
     assert.equal(registered.venID, 'ven-1')
