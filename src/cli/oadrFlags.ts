@@ -99,13 +99,19 @@ export const eventJsonHelp = `Event JSON (--event-file, POST /events): one objec
   { "eventID": "dr-1",                         optional (a UUID)
     "marketContext": "http://utility.example", optional
     "start": "2026-06-01T14:00:00Z",           or "startInSeconds": 300 (from now)
-    "venIDs": ["ven-1"], "groupIDs": [],       targets (default: every VEN registered at creation)
+    "venIDs": ["ven-1"], "groupIDs": [],       targets (default: every VEN, also those registering later)
     "responseRequired": "always",              or "never"
     "signals": [{ "signalName": "LOAD_DISPATCH", "signalType": "setpoint",   (kW for LOAD_DISPATCH)
                   "intervals": [{ "minutes": 15, "value": 120 }, { "minutes": 15, "value": 90 }] }] }`
 
+/**
+ * The group every registered VEN belongs to (the VTN command keeps it up to date): an event without
+ * targets is for it, sent with an empty eiTarget, which 2.0b VENs read as "for everyone".
+ */
+export const everyVenGroup = 'adrmesh-every-ven'
+
 /** An operator's event description, checked field by field. */
-export function eventFromJson (json: unknown, nowMs: number, registered: () => string[]): NewEvent {
+export function eventFromJson (json: unknown, nowMs: number): NewEvent {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UsageError('an event must be a JSON object')
   const o = json as Record<string, unknown>
   const str = (key: string): string | undefined => {
@@ -142,7 +148,9 @@ export function eventFromJson (json: unknown, nowMs: number, registered: () => s
     marketContext: str('marketContext') ?? 'http://adrmesh.example/dr',
     dtstartMs,
     signals,
-    targets: venIDs === undefined && groupIDs === undefined ? { venIDs: registered() } : { ...(venIDs === undefined ? {} : { venIDs }), ...(groupIDs === undefined ? {} : { groupIDs }) },
+    ...(venIDs === undefined && groupIDs === undefined
+      ? { targets: { groupIDs: [everyVenGroup] }, eiTarget: {} }
+      : { targets: { ...(venIDs === undefined ? {} : { venIDs }), ...(groupIDs === undefined ? {} : { groupIDs }) } }),
     responseRequired: responseRequired as ResponseRequired
   }
 }

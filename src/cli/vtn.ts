@@ -13,7 +13,7 @@ import { Vtn } from '../openadr/vtn/vtn.js'
 import { OadrHttpClients, OadrHttpServer, securedHandler } from '../openadr/http/index.js'
 import { OadrError } from '../openadr/errors.js'
 import { systemClock } from '../util/clock.js'
-import { eventFromJson, eventJsonHelp, portOf, positiveNumberOf, securityFlagOptions, securityFlagsHelp, readSecurityFlags, UsageError, type SecurityFlags } from './oadrFlags.js'
+import { eventFromJson, eventJsonHelp, everyVenGroup, portOf, positiveNumberOf, securityFlagOptions, securityFlagsHelp, readSecurityFlags, UsageError, type SecurityFlags } from './oadrFlags.js'
 
 const help = `Usage: adrmesh vtn [options]
 
@@ -107,7 +107,11 @@ async function start (flags: Flags, log: Logger): Promise<() => Promise<void>> {
   const vtn = new Vtn({ vtnID: str('vtn-id') ?? 'adrmesh-vtn', pollFreqMs, ...(str('data-dir') === undefined ? {} : { dataDir: str('data-dir') as string }) },
     { senderFor: address => clients.senderFor(address) })
   watch(vtn, log)
+  const everyVen = async (): Promise<void> => { await vtn.defineGroup(everyVenGroup, vtn.registrations().map(r => r.venID)) }
+  vtn.on('registered', () => { everyVen().catch((err: unknown) => { log.error({ err }, 'group update failed') }) })
+  vtn.on('deregistered', () => { everyVen().catch((err: unknown) => { log.error({ err }, 'group update failed') }) })
   await vtn.start()
+  await everyVen()
   for (const [venID, fingerprint] of bindings) await vtn.bindVen(venID, fingerprint)
   const server = new OadrHttpServer({
     host: str('host') ?? '127.0.0.1',
@@ -145,7 +149,7 @@ async function readEventFile (path: string): Promise<unknown[]> {
 }
 
 async function createEvent (vtn: Vtn, json: unknown, log: Logger): Promise<unknown> {
-  const init = eventFromJson(json, systemClock.now(), () => vtn.registrations().map(r => r.venID))
+  const init = eventFromJson(json, systemClock.now())
   const event = await vtn.createEvent(init)
   log.info({ eventID: event.eventDescriptor.eventID, targets: init.targets, dtstart: new Date(event.eiActivePeriod.dtstartMs).toISOString(), signals: summary(event.eiEventSignals) }, 'event created')
   return event
@@ -207,7 +211,7 @@ async function serveAdmin (vtn: Vtn, req: IncomingMessage, res: ServerResponse, 
         const signals = (body as { signals?: unknown }).signals
         const change = signals === undefined
           ? {}
-          : { signals: eventFromJson({ startInSeconds: 0, venIDs: [], signals }, 0, () => []).signals }
+          : { signals: eventFromJson({ startInSeconds: 0, signals }, 0).signals }
         const event = await vtn.modifyEvent(eventID, change)
         log.info({ eventID, modificationNumber: event.eventDescriptor.modificationNumber }, 'event modified')
         reply(200, event)

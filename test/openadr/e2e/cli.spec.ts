@@ -152,10 +152,14 @@ describe('adrmesh vtn and adrmesh ven as processes', function () {
     assert.equal(await vtn.stop(), 0)
   })
 
-  it('HTTPS with client certificates and signatures, push: the VTN pushes an event made through the operator API', async () => {
+  it('HTTPS with client certificates and signatures, push: the VTN pushes an event for every VEN and one made through the operator API', async () => {
     const pki = testPki('rsa')
     const venCert = pki.client('cli-ven')
-    const vtn = adrmesh(['vtn', '--port', '0', '--admin-port', '0', '--tls-cert', pki.server.certPath, '--tls-key', pki.server.keyPath, '--tls-ca', pki.ca.certPath, '--sign', '--require-signature'])
+    // An event without targets, made before any VEN registered, is for every VEN, later ones included.
+    const eventFile = join(dir, 'everyone.json')
+    writeFileSync(eventFile, JSON.stringify({ eventID: 'dr-everyone', startInSeconds: 900, signals: [{ signalName: 'SIMPLE', signalType: 'level', intervals: [{ minutes: 30, value: 2 }] }] }))
+    const vtn = adrmesh(['vtn', '--port', '0', '--admin-port', '0', '--event-file', eventFile,
+      '--tls-cert', pki.server.certPath, '--tls-key', pki.server.keyPath, '--tls-ca', pki.ca.certPath, '--sign', '--require-signature'])
     running.push(vtn)
     const listening = await vtn.waitFor(l => l.msg === 'VTN listening', 'VTN listening')
     assert.match(String(listening.url), /^https:/)
@@ -168,13 +172,15 @@ describe('adrmesh vtn and adrmesh ven as processes', function () {
     assert.match(String(registered.transportAddress), /^https:\/\/127\.0\.0\.1:/)
     assert.match(String(registered.fingerprint), /^([0-9A-F]{2}:){9}[0-9A-F]{2}$/)
     await ven.waitFor(l => l.msg === 'VEN running', 'VEN running')
+    const everyone = await ven.waitFor(l => l.msg === 'event' && l.eventID === 'dr-everyone', 'VEN logs the event made for every VEN')
+    assert.deepEqual(intervalsOf(everyone), [[30, 2]])
 
     const created = await post(`${String(listening.adminUrl)}/events`, { eventID: 'dr-push', startInSeconds: 600, signals: [{ signalName: 'LOAD_DISPATCH', signalType: 'delta', intervals: [{ minutes: 10, value: -5 }, { minutes: 10, value: -8 }] }] })
     assert.equal(created.status, 201)
-    const event = await ven.waitFor(l => l.msg === 'event', 'VEN logs the pushed event')
+    const event = await ven.waitFor(l => l.msg === 'event' && l.eventID === 'dr-push', 'VEN logs the pushed event')
     assert.equal(event.eventID, 'dr-push')
     assert.deepEqual(intervalsOf(event), [[10, -5], [10, -8]])
-    const answer = await vtn.waitFor(l => l.msg === 'event response', 'VTN logs the opt answer')
+    const answer = await vtn.waitFor(l => l.msg === 'event response' && l.eventID === 'dr-push', 'VTN logs the opt answer')
     assert.equal(answer.optType, 'optIn')
     assert.equal(await ven.stop(), 0)
     assert.equal(await vtn.stop(), 0)
