@@ -36,6 +36,12 @@ export interface OadrTlsInit {
    * @default oadrCipherSuites
    */
   ciphers?: string
+  /**
+   * Highest TLS version offered: 'TLSv1.2' behaves as a certified 2.0b peer that speaks only 1.2 (then only
+   * the TLS 1.2 suites in `ciphers` count).
+   * @default 'TLSv1.3'
+   */
+  maxVersion?: 'TLSv1.2' | 'TLSv1.3'
 }
 
 /** Options shared by `https.createServer` and an https `Agent`. */
@@ -46,6 +52,7 @@ export function secureContextOptions (init: OadrTlsInit): SecureContextOptions &
     ca: init.ca,
     ciphers: init.ciphers ?? oadrCipherSuites,
     minVersion: oadrMinTlsVersion,
+    maxVersion: init.maxVersion ?? 'TLSv1.3',
     rejectUnauthorized: init.rejectUnauthorized ?? true
   }
 }

@@ -15,7 +15,12 @@ import { testPki, type CertAndKey } from '../../helpers/certs.js'
 export const minute = 60_000
 export const t0 = Date.UTC(2026, 5, 1, 8, 0, 0)
 
-export type Mode = 'http' | 'https+signed'
+export type Mode = 'http' | 'https+signed' | 'https+signed-ecdsa'
+
+/** The test PKI a mode's certificates come from. */
+export function pkiOf (mode: Mode): ReturnType<typeof testPki> {
+  return testPki(mode === 'https+signed-ecdsa' ? 'ecdsa' : 'rsa')
+}
 
 /** Wraps a handler so every document in and out is kept. */
 export function recording (handler: PayloadHandler, log: string[]): PayloadHandler {
@@ -28,11 +33,14 @@ export function recording (handler: PayloadHandler, log: string[]): PayloadHandl
 }
 
 /** This end's security settings in `mode`, with `own` as its certificate. */
-export function securityOf (mode: Mode, own: CertAndKey): OadrSecurityInit {
+export function securityOf (mode: Mode, own: CertAndKey, tls12Only = false): OadrSecurityInit {
   if (mode === 'http') return {}
-  const ca = testPki('rsa').ca.cert
+  const ca = pkiOf(mode).ca.cert
+  // A VEN that speaks only TLS 1.2 with the one suite the 2.0b profile mandates for its key type: the
+  // handshake succeeds only if the other end offers that suite.
+  const suite = mode === 'https+signed-ecdsa' ? 'ECDHE-ECDSA-AES128-SHA256' : 'AES128-SHA256'
   return {
-    tls: { cert: own.cert, key: own.key, ca },
+    tls: { cert: own.cert, key: own.key, ca, ...(tls12Only ? { maxVersion: 'TLSv1.2', ciphers: suite } : {}) },
     signWith: { cert: own.cert, key: own.key },
     verify: { requireSignature: true, trustedCa: [ca] }
   }
@@ -46,7 +54,7 @@ export interface VtnSide {
 }
 
 export async function startVtn (mode: Mode, clock: ScaledClock, wire: string[]): Promise<VtnSide> {
-  const security = securityOf(mode, testPki('rsa').server)
+  const security = securityOf(mode, pkiOf(mode).server)
   const clients = new OadrHttpClients(security)
   const vtn = new Vtn({ vtnID: 'vtn-e2e', pollFreqMs: 30_000 }, { clock, senderFor: address => clients.senderFor(address) })
   await vtn.start()
@@ -73,8 +81,8 @@ export interface VenSide {
 }
 
 /** A VEN named `name` with its own client certificate, polling (pull) or served at its own endpoint (push). */
-export async function startVen (mode: Mode, vtnUrl: string, name: string, init: Omit<VenInit, 'venName'>, components: Omit<VenComponents, 'sender'>, wire: string[]): Promise<VenSide> {
-  const security = securityOf(mode, testPki('rsa').client(name))
+export async function startVen (mode: Mode, vtnUrl: string, name: string, init: Omit<VenInit, 'venName'>, components: Omit<VenComponents, 'sender'>, wire: string[], tls12Only = false): Promise<VenSide> {
+  const security = securityOf(mode, pkiOf(mode).client(name), tls12Only)
   const clients = new OadrHttpClients(security)
   let server: OadrHttpServer | undefined
   let ven: Ven | undefined

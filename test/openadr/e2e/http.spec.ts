@@ -12,8 +12,7 @@ import type { OadrReport } from '../../../src/openadr/model/index.js'
 import type { EventResponseRecord, StoredReport } from '../../../src/openadr/vtn/types.js'
 import { oadrFingerprintOfPem } from '../../../src/openadr/security/index.js'
 import { assertSchemaValid } from '../../helpers/xsd.js'
-import { testPki } from '../../helpers/certs.js'
-import { minute, startVen, startVtn, t0, type Mode } from './harness.js'
+import { minute, pkiOf, startVen, startVtn, t0, type Mode } from './harness.js'
 
 export const telemetryOffer: OadrReport = {
   durationMs: 60 * minute,
@@ -27,7 +26,7 @@ export const telemetryOffer: OadrReport = {
   createdDateTimeMs: t0
 }
 
-async function scenario (mode: Mode, pull: boolean): Promise<void> {
+async function scenario (mode: Mode, pull: boolean, tls12Only = false): Promise<void> {
   const wire: string[] = []
   // 1 real ms = 600 simulated ms: a 1-minute report period passes in 100 ms.
   const clock = new ScaledClock(t0, 600)
@@ -37,7 +36,7 @@ async function scenario (mode: Mode, pull: boolean): Promise<void> {
     clock,
     decideOpt: event => event.eiEventSignals.some(s => s.signalName === 'LOAD_DISPATCH') ? 'optIn' : 'optOut',
     readReport: (_rID, startMs) => 100 + (startMs % 7)
-  }, wire)
+  }, wire, tls12Only)
   const { ven } = venSide
   try {
     await ven.start()
@@ -45,7 +44,7 @@ async function scenario (mode: Mode, pull: boolean): Promise<void> {
     const registration = vtn.registration(venID)
     assert.equal(registration?.httpPullModel, pull)
     if (!pull) assert.equal(registration?.transportAddress, venSide.server?.url)
-    if (mode !== 'http') assert.equal(registration?.fingerprint, oadrFingerprintOfPem(testPki('rsa').client('site-1').cert), 'the venID is bound to the VEN certificate')
+    if (mode !== 'http') assert.equal(registration?.fingerprint, oadrFingerprintOfPem(pkiOf(mode).client('site-1').cert), 'the venID is bound to the VEN certificate')
     assert.equal(ven.pollPeriodMs, 30_000, 'the VEN polls at the frequency the VTN asked')
     assert.equal(vtn.reportRequests(venID).filter(r => r.confirmed).length, 1, 'the VTN requested the offered telemetry and the VEN confirmed it')
 
@@ -109,4 +108,10 @@ describe('OpenADR end to end over HTTP', function () {
       await scenario(mode, false)
     })
   }
+  it('https+signed-ecdsa, pull: P-256 certificates and ecdsa-sha256 signatures, the VEN speaking only TLS 1.2 with ECDHE-ECDSA-AES128-SHA256', async () => {
+    await scenario('https+signed-ecdsa', true, true)
+  })
+  it('https+signed, pull: the VEN speaking only TLS 1.2 with the mandated RSA suite AES128-SHA256', async () => {
+    await scenario('https+signed', true, true)
+  })
 })
