@@ -41,6 +41,7 @@ export class CustomerBook {
   private readonly byId = new Map<string, CustomerRecord>()
   /** Latest readings per customer, newest last (a bounded tail; the store keeps all). */
   private readonly tails = new Map<string, Reading[]>()
+  private readonly listeners = new Set<() => void>()
 
   constructor (private readonly store: Store, private readonly tailLength = 256) {}
 
@@ -53,6 +54,16 @@ export class CustomerBook {
       const tail = await this.reports.values({ ...Table.prefixRange(c.venId + '\0'), reverse: true, limit: this.tailLength })
       this.tails.set(c.venId, tail.reverse())
     }
+  }
+
+  /** Calls `listener` after each change of a customer's record (not of its readings); returns the unsubscribe. */
+  onChange (listener: () => void): () => void {
+    this.listeners.add(listener)
+    return () => { this.listeners.delete(listener) }
+  }
+
+  private changed (): void {
+    for (const listener of this.listeners) listener()
   }
 
   get (venId: string): CustomerRecord | undefined { return this.byId.get(venId) }
@@ -68,6 +79,7 @@ export class CustomerBook {
     const record: CustomerRecord = { venId, venName, marketContexts, registeredAtMs: existing?.registeredAtMs ?? atMs, capabilities: existing?.capabilities ?? null }
     await this.customers.put(venId, record)
     this.byId.set(venId, record)
+    this.changed()
     return record
   }
 
@@ -78,6 +90,7 @@ export class CustomerBook {
     const record = { ...existing, capabilities, marketContexts: marketContexts ?? existing.marketContexts }
     await this.customers.put(venId, record)
     this.byId.set(venId, record)
+    this.changed()
     return record
   }
 
@@ -85,6 +98,7 @@ export class CustomerBook {
     if (!this.byId.has(venId)) return false
     await this.customers.del(venId)
     this.byId.delete(venId)
+    this.changed()
     return true
   }
 

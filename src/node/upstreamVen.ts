@@ -5,6 +5,8 @@
  * modification becomes a MODIFY, a cancellation a CANCEL. Upward the node reports TELEMETRY_USAGE of its
  * aggregate (`usage`) and the deviation it could not cover (`shortfall`, kW, delivered − requested), and
  * offers the customer reports of docs/openadr-reports.md for its aggregate, so its upstream may be a node.
+ * The offer names the market contexts of the node's customers: when they change (a customer registers
+ * after the node did), the VEN is rebuilt with its venID and registers again, offering the new contexts.
  */
 import type { Logger } from 'pino'
 import { Ven } from '../openadr/ven/ven.js'
@@ -59,6 +61,14 @@ export class UpstreamEventError extends Error {
   }
 }
 
+function marketContextsOf (host: UpstreamHost): string[] {
+  return [...new Set(host.book.all().flatMap(c => c.marketContexts))].sort()
+}
+
+function sameContexts (a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((c, i) => c === b[i])
+}
+
 /** The DrRequest a LOAD_DISPATCH eiEvent asks for. */
 export function requestOfEvent (event: EiEvent): DrRequest {
   const signal = event.eiEventSignals.find(s => s.signalName === 'LOAD_DISPATCH')
@@ -88,6 +98,11 @@ export class UpstreamVen implements UpstreamChannel {
   private readonly shortfalls = new Map<string, ShortfallNotice>()
   private retry: NodeJS.Timeout | undefined
   private running = false
+  /** The market contexts the current VEN offers, sorted. */
+  private offered: string[] = []
+  private unsubscribe: (() => void) | undefined
+  /** Tail of the re-registrations, one at a time. */
+  private refreshing: Promise<void> = Promise.resolve()
 
   constructor (private readonly init: UpstreamVenInit, private readonly components: UpstreamVenComponents) {
     this.sender = components.sender ?? new HttpPayloadSender({ baseUrl: init.upstreamUrl, ...(init.tls === undefined ? {} : { tls: init.tls }) })
@@ -104,14 +119,15 @@ export class UpstreamVen implements UpstreamChannel {
    * (docs/openadr-reports.md) for the market contexts its customers are enrolled in, so that its upstream can
    * be another node (nodes stack) as well as a utility.
    */
-  private build (host: UpstreamHost): Ven {
+  private build (host: UpstreamHost, venID?: string): Ven {
     const period = this.init.telemetryPeriodMs ?? 60_000
-    const marketContexts = [...new Set(host.book.all().flatMap(c => c.marketContexts))]
+    const marketContexts = marketContextsOf(host)
+    this.offered = marketContexts
     const reports = customerReportOffer({ marketContexts, telemetryPeriodMs: period, forecastStepMs: period, forecastSteps: 1, capabilitiesPeriodMs: period })
     const telemetry = reports[0] as OadrReport
     telemetry.oadrReportDescriptions = [...(telemetry.oadrReportDescriptions ?? []),
       { rID: 'shortfall', reportType: 'deviation', readingType: 'Derived', itemBase: powerRealKw(), samplingRate: { minPeriodMs: period, maxPeriodMs: period, onChange: false } }]
-    const ven = new Ven({ venName: this.init.venName, reports, defaultPollFreqMs: this.init.pollFreqMs ?? 10_000 }, {
+    const ven = new Ven({ venName: this.init.venName, reports, defaultPollFreqMs: this.init.pollFreqMs ?? 10_000, ...(venID === undefined ? {} : { venID }) }, {
       sender: this.sender,
       clock: this.components.clock,
       decideOpt: async event => await this.decide(event),
@@ -131,15 +147,34 @@ export class UpstreamVen implements UpstreamChannel {
   /** Registers with the upstream VTN, retrying in the background while it cannot be reached. */
   async start (): Promise<void> {
     if (this.host === undefined) throw new Error('UpstreamVen.bind(agent) must come before start()')
-    this.client = this.build(this.host)
+    const host = this.host
+    this.client = this.build(host)
     this.running = true
+    this.unsubscribe = host.book.onChange(() => {
+      if (sameContexts(marketContextsOf(host), this.offered)) return
+      this.refreshing = this.refreshing.then(async () => { await this.reregister() })
+    })
     await this.attempt()
   }
 
   async stop (): Promise<void> {
     this.running = false
+    this.unsubscribe?.()
     clearTimeout(this.retry)
+    await this.refreshing
     await this.client?.stop()
+  }
+
+  /** Registers again, under the same venID, offering the market contexts the customers have now. */
+  private async reregister (): Promise<void> {
+    const host = this.host
+    if (!this.running || host === undefined || sameContexts(marketContextsOf(host), this.offered)) return
+    const old = this.ven
+    clearTimeout(this.retry)
+    await old.stop()
+    this.client = this.build(host, old.venID)
+    this.components.logger.info({ venID: old.venID, marketContexts: this.offered }, 'market contexts changed; registering upstream again')
+    await this.attempt()
   }
 
   private async attempt (): Promise<void> {

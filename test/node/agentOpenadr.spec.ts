@@ -1,148 +1,7 @@
 import assert from 'node:assert/strict'
-import { Agent } from '../../src/node/agent.js'
-import { ApiServer } from '../../src/node/apiServer.js'
-import { CustomerVtn } from '../../src/node/customerVtn.js'
-import { UpstreamVen } from '../../src/node/upstreamVen.js'
-import { customerReportOffer } from '../../src/node/reportNames.js'
-import { defaultConfig, type NodeConfig } from '../../src/node/config.js'
 import { verifyTrail } from '../../src/node/auditChain.js'
-import { Vtn } from '../../src/openadr/vtn/vtn.js'
-import { Ven } from '../../src/openadr/ven/ven.js'
-import { OadrHttpServer } from '../../src/openadr/http/server.js'
-import { HttpPayloadSender } from '../../src/openadr/http/sender.js'
-import { powerRealKw } from '../../src/openadr/model/common.js'
-import { ScaledClock } from '../../src/util/clock.js'
-import { pino } from 'pino'
-import { get, MARKET, removeDir, tempDir, TOKEN, waitFor } from './agentFixtures.js'
-
-// 20 simulated ms per real ms: a 60 s interval lasts 3 s; customers poll and report every 0.5 s.
-const SCALE = 20
-const INTERVAL = 60_000
-const POLL = 10_000
-const silent = pino({ level: 'silent' })
-
-interface Device { venName: string, baselineKw: number, flexDownKw: number, flexUpKw: number, cost: number, pvKw: number }
-
-/** A customer site: A's Ven over real HTTP, following the setpoint of every event it opted into. */
-class Site {
-  readonly ven: Ven
-  /** From this clock time on, the site stays at its baseline whatever it was asked. */
-  ignoreFromMs = Infinity
-
-  constructor (readonly device: Device, nodeUrl: string, readonly clock: ScaledClock) {
-    this.ven = new Ven({
-      venName: device.venName,
-      reports: customerReportOffer({ marketContexts: [MARKET], telemetryPeriodMs: POLL, forecastStepMs: POLL, forecastSteps: 2, capabilitiesPeriodMs: POLL }),
-      defaultPollFreqMs: POLL
-    }, {
-      sender: new HttpPayloadSender({ baseUrl: nodeUrl }),
-      clock,
-      readReport: rID => this.read(rID)
-    })
-  }
-
-  flowKw (nowMs: number): number {
-    let kw = this.device.baselineKw
-    if (nowMs >= this.ignoreFromMs) return kw
-    for (const { event, optType } of this.ven.events()) {
-      if (optType !== 'optIn' || event.eventDescriptor.eventStatus === 'cancelled') continue
-      const signal = event.eiEventSignals.find(s => s.signalName === 'LOAD_DISPATCH')
-      const step = signal?.intervals[0]?.durationMs ?? 0
-      const t = Math.floor((nowMs - event.eiActivePeriod.dtstartMs) / step)
-      const setpoint = signal?.intervals[t]?.values[0]
-      if (t >= 0 && setpoint !== undefined) kw += setpoint - this.device.baselineKw
-    }
-    return kw
-  }
-
-  private read (rID: string): number | undefined {
-    if (rID === 'usage') return this.flowKw(this.clock.now())
-    const [series] = rID.split('.')
-    if (series === 'baselineKw') return this.device.baselineKw
-    if (series === 'flexUpKw') return this.device.flexUpKw
-    if (series === 'flexDownKw') return this.device.flexDownKw
-    if (rID === 'costUpPerKwh' || rID === 'costDownPerKwh') return this.device.cost
-    if (rID === 'pvKw') return this.device.pvKw
-    return undefined
-  }
-}
-
-interface Rig {
-  clock: ScaledClock
-  utility: Vtn
-  utilityServer: OadrHttpServer
-  agent: Agent
-  customers: CustomerVtn
-  upstream: UpstreamVen
-  server: ApiServer
-  sites: Site[]
-  url: string
-  nodeVenID: string
-  stop: () => Promise<void>
-}
-
-async function rig (dir: string): Promise<Rig> {
-  const clock = new ScaledClock(Date.UTC(2026, 0, 1, 12), SCALE)
-  const utility = new Vtn({ vtnID: 'utility', pollFreqMs: POLL }, { clock })
-  await utility.start()
-  const utilityServer = new OadrHttpServer({ host: '127.0.0.1', port: 0 }, { handler: utility.handler })
-  await utilityServer.start()
-  const config: NodeConfig = {
-    ...defaultConfig, nodeId: 'node-a', venName: 'node-a', dataDir: dir, port: 0, adminToken: TOKEN, checksPerInterval: 2,
-    customerPollMs: POLL, reportGraceMs: 25_000, toleranceKw: 0.5, upstreamUrl: utilityServer.url
-  }
-  const customers = new CustomerVtn({ vtnID: config.nodeId, dataDir: dir, pollFreqMs: POLL }, { clock, logger: silent })
-  const upstream = new UpstreamVen({ upstreamUrl: utilityServer.url, venName: 'node-a', telemetryPeriodMs: POLL, pollFreqMs: POLL }, { clock, logger: silent })
-  const agent = new Agent(config, { clock, customers, upstream })
-  customers.bind(agent)
-  upstream.bind(agent)
-  await customers.start()
-  await agent.start()
-  const server = new ApiServer({ host: '127.0.0.1', port: 0 }, { agent, pull: customers, oadr: customers.handler })
-  await server.start()
-  await upstream.start()
-  const sites = Array.from({ length: 20 }, (_, i) => new Site({
-    venName: `site-${String(i).padStart(2, '0')}`, baselineKw: 5 + (i % 3), flexDownKw: 2, flexUpKw: 1, cost: 0.1 + i * 0.01, pvKw: i % 4 === 0 ? 3 : 0
-  }, server.url, clock))
-  await Promise.all(sites.map(async s => { await s.ven.start() }))
-  const nodeVenID = upstream.ven.venID as string
-  return {
-    clock, utility, utilityServer, agent, customers, upstream, server, sites, url: server.url, nodeVenID,
-    stop: async () => {
-      await Promise.all(sites.map(async s => { await s.ven.stop() }))
-      await upstream.stop()
-      await server.stop()
-      await agent.stop()
-      await customers.stop()
-      await utilityServer.stop()
-      await utility.stop()
-    }
-  }
-}
-
-/** Every site known to the node with the market context and capabilities its reports gave. */
-async function enrolledThroughReports (r: Rig): Promise<void> {
-  await waitFor('customers to report capabilities', () => {
-    const all = r.agent.book.all()
-    return all.length === 20 && all.every(c => c.capabilities !== null && c.marketContexts.includes(MARKET)) ? true : undefined
-  })
-}
-
-function loadDispatch (r: Rig, eventID: string, setpointsKw: number[], startInMs = 30_000) {
-  const dtstartMs = r.clock.now() + startInMs
-  return {
-    eventID,
-    marketContext: MARKET,
-    dtstartMs,
-    signals: [{ signalName: 'LOAD_DISPATCH' as const, signalType: 'setpoint' as const, signalID: 'agg', itemBase: powerRealKw(), intervals: setpointsKw.map((v, i) => ({ durationMs: INTERVAL, uid: String(i), values: [v] })) }],
-    targets: { venIDs: [r.nodeVenID] }
-  }
-}
-
-const finished = async (r: Rig, id: string) => await waitFor(`event ${id} to finish`, async () => {
-  const res = await get(r.url, `/api/events/${id}`)
-  return res.json.status === 'done' ? res.json : undefined
-}, 30_000)
+import { get, MARKET, removeDir, tempDir, waitFor } from './agentFixtures.js'
+import { enrolledThroughReports, finished, INTERVAL, loadDispatch, POLL, rig, type Rig, type Site } from './agentOpenadrRig.js'
 
 describe('agent over OpenADR: 20 VEN customers, an upstream VTN, one node', function () {
   this.timeout(60_000)
@@ -170,7 +29,7 @@ describe('agent over OpenADR: 20 VEN customers, an upstream VTN, one node', func
     const answer = await waitFor('the node to answer upstream', () => rr.utility.eventResponses('ev-up')[0])
     assert.equal(answer.optType, 'optIn')
     assert.equal(answer.venID, r.nodeVenID)
-    const e = await finished(r, 'ev-up')
+    const e = await finished(r.url, 'ev-up')
     assert.equal(e.state, 'completed')
     assert.equal(e.request.signalType, 'setpoint')
     for (const i of e.intervals) {
@@ -203,7 +62,7 @@ describe('agent over OpenADR: 20 VEN customers, an upstream VTN, one node', func
     const deviatorId = first.eventDescriptor.eventID.split('#')[1] as string
     const deviator = r.sites.find(s => s.ven.venID === deviatorId) as Site
     deviator.ignoreFromMs = body.dtstartMs + INTERVAL
-    const e = await finished(r, 'ev-dev')
+    const e = await finished(r.url, 'ev-dev')
     assert.equal(e.state, 'completed')
     const intra = e.audit.filter((a: { stateBefore: string }) => a.stateBefore === 'active.intra')
     assert.ok(intra.length > 0, 'intra matchmaking ran')
@@ -230,7 +89,7 @@ describe('agent over OpenADR: 20 VEN customers, an upstream VTN, one node', func
     const rr = r
     await waitFor('dispatch', () => rr.customers.vtn.events().some(ev => ev.eventDescriptor.eventID.startsWith('ev-cancel#')) ? true : undefined)
     await r.utility.cancelEvent('ev-cancel')
-    const e = await finished(r, 'ev-cancel')
+    const e = await finished(r.url, 'ev-cancel')
     assert.equal(e.state, 'cancelled')
     const mine = r.customers.vtn.events().filter(ev => ev.eventDescriptor.eventID.startsWith('ev-cancel#'))
     await waitFor('customer events cancelled', () => mine.every(ev => rr.customers.vtn.event(ev.eventDescriptor.eventID)?.eventDescriptor.eventStatus === 'cancelled') ? true : undefined)
