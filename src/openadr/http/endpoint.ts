@@ -46,6 +46,17 @@ export function securedHandler (handler: PayloadHandler, security: OadrSecurityI
   return signingHandler({ handler, verifier: verifierOf(security, components), ...(signer === undefined ? {} : { signer }), refusal: oadrRefusal })
 }
 
+/** Checks the signature of every answer (an end that verifies without signing what it sends). */
+function verifyingSender (sender: PayloadSender, verifier: PayloadVerifier): PayloadSender {
+  return {
+    async send (service, xml, options) {
+      const answer = await sender.send(service, xml, options)
+      verifier.verify(answer)
+      return answer
+    }
+  }
+}
+
 export interface OadrHttpClientsInit extends OadrSecurityInit {
   /**
    * Time allowed for one exchange.
@@ -74,7 +85,9 @@ export class OadrHttpClients {
         ...(new URL(baseUrl).protocol === 'https:' && this.init.tls !== undefined ? { tls: this.init.tls } : {}),
         ...(this.init.timeoutMs === undefined ? {} : { timeoutMs: this.init.timeoutMs })
       })
-      const sender = this.signer === undefined ? http : signingSender({ sender: http, signer: this.signer, ...(this.verifier === undefined ? {} : { verifier: this.verifier }) })
+      const sender = this.signer !== undefined
+        ? signingSender({ sender: http, signer: this.signer, ...(this.verifier === undefined ? {} : { verifier: this.verifier }) })
+        : this.verifier === undefined ? http : verifyingSender(http, this.verifier)
       entry = { http, sender }
       this.senders.set(baseUrl, entry)
     }

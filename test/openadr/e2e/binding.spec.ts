@@ -122,3 +122,25 @@ describe('rule: a venID is bound to the certificate it registered with (463 for 
     }
   })
 })
+
+describe('rule: an end that requires signatures refuses an unsigned answer', function () {
+  this.timeout(30_000)
+  it('a VEN requiring signed payloads rejects the answers of a VTN that does not sign', async () => {
+    const vtn = new Vtn({ vtnID: 'vtn-unsigned' })
+    await vtn.start()
+    const server = new OadrHttpServer({}, { handler: vtn.handler })
+    await server.start()
+    const strict = new OadrHttpClients({ verify: { requireSignature: true } })
+    const lax = new OadrHttpClients({})
+    const query = encodePayload({ type: 'oadrQueryRegistration', requestID: 'q' })
+    try {
+      await assert.rejects(strict.senderFor(server.url).send('EiRegisterParty', query), { name: 'SignatureError' })
+      assert.match(await lax.senderFor(server.url).send('EiRegisterParty', query), /oadrCreatedPartyRegistration/)
+    } finally {
+      strict.stop()
+      lax.stop()
+      await server.stop()
+      await vtn.stop()
+    }
+  })
+})
