@@ -191,8 +191,7 @@ export class PayloadVerifier {
     const referenced = new Set(checker.getReferences().map(r => r.uri))
     if (!referenced.has(`#${idOf(signedObject) ?? ''}`)) throw new SignatureError('invalid', 'the signature does not cover the oadrSignedObject')
     const replay = descendant(signature, dspNs, 'ReplayProtect')
-    const properties = replay?.parentNode?.parentNode as DomElement | null | undefined
-    if (replay === undefined || properties?.localName !== 'SignatureProperties' || !referenced.has(`#${properties.getAttribute('Id') ?? ''}`)) {
+    if (replay === undefined || !signedContainer(replay, signature, referenced)) {
       throw new SignatureError('invalid', 'no signed ReplayProtect property')
     }
     const timestampMs = Date.parse(descendant(replay, dspNs, 'timestamp')?.textContent ?? '')
@@ -251,6 +250,19 @@ function idOf (element: DomElement): string | undefined {
     if (attribute?.localName === 'Id') return attribute.value
   }
   return undefined
+}
+
+/**
+ * Whether a reference covers the ReplayProtect: one naming its SignatureProperties (as this signer does) or
+ * the ds:Object around it (as openleadr-python's signxml does, `URI="#prop"`), or its SignatureProperty.
+ */
+function signedContainer (replay: DomElement, signature: DomElement, referenced: Set<string>): boolean {
+  for (let n = replay.parentNode as DomElement | null; n !== null && n !== signature; n = n.parentNode as DomElement | null) {
+    if (n.namespaceURI !== dsNs || !['SignatureProperty', 'SignatureProperties', 'Object'].includes(n.localName ?? '')) return false
+    const id = n.getAttribute('Id')
+    if (id !== null && id !== '' && referenced.has(`#${id}`)) return true
+  }
+  return false
 }
 
 function descendant (parent: DomElement, ns: string, name: string): DomElement | undefined {
