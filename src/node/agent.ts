@@ -134,6 +134,7 @@ export class Agent {
     this.audit = new AuditTrail({ store: this.store, clock: this.clock, key: await loadOrCreateNodeKey(this.config.dataDir), logger: this.log })
     await this.ledger.start()
     await this.book.start()
+    await this.customers.recover?.()
     this.reliability = (await this.store.table<ReliabilityBook>('meta').get('reliability')) ?? {}
     for (const s of await this.store.table<EventSummary>('events').values()) this.summaries.set(s.eventId, s)
     const snapshots = this.store.table<PersistedEvent>('snapshots')
@@ -207,6 +208,13 @@ export class Agent {
   event (eventId: string): EventSummary | undefined { return this.summaries.get(eventId) }
   liveEventIds (): string[] { return [...this.live.keys()] }
   reliabilityBook (): ReliabilityBook { return this.reliability }
+
+  /** Applies `update` to the reliability book and stores it: how a fellow node's cover outcome is rated. */
+  async updateReliability (update: (book: ReliabilityBook) => ReliabilityBook): Promise<ReliabilityBook> {
+    this.reliability = update(this.reliability)
+    await this.store.table<ReliabilityBook>('meta').put('reliability', this.reliability)
+    return this.reliability
+  }
   clockNow (): number { return this.clock.now() }
 
   /** Σ baseline of the customers in the request's market context, per interval (kW). */

@@ -22,6 +22,11 @@ export interface CustomerChannel {
   distribute: (venId: string, dispatch: CustomerDispatch) => Promise<'optIn' | 'optOut'>
   /** Withdraws the customer's setpoints for the event. Idempotent. */
   cancel: (venId: string, eventId: string) => Promise<void>
+  /**
+   * Called on start once the customer book is loaded, before live events are restored: brings the book up
+   * to date with what the channel stored before a crash (its book updates may have been lost). Idempotent.
+   */
+  recover?: () => Promise<void>
 }
 
 export interface UpstreamChannel {

@@ -5,7 +5,8 @@
  * context); a changed share is a modification of that eiEvent (modificationNumber + 1); the customer's
  * oadrCreatedEvent answers it, and a later optOut reaches the agent as `customerOptedOut`. What customers
  * report (reportNames.ts) feeds the customer book: registrations and market contexts, telemetry readings,
- * forecasts and capabilities.
+ * forecasts and capabilities. The VTN stores a report before the book records it, so on start `recover()`
+ * replays every stored registration and report into the book (idempotently): none acknowledged is lost.
  */
 import type { Logger } from 'pino'
 import { join } from 'node:path'
@@ -111,6 +112,22 @@ export class CustomerVtn implements CustomerChannel {
     this.waiting.clear()
     await this.bookQueue
     await this.vtn.stop()
+  }
+
+  /** Replays the VTN's registrations, offered market contexts and stored reports (in arrival order) into the book. */
+  async recover (): Promise<void> {
+    for (const reg of this.vtn.registrations()) {
+      const offered = this.vtn.offeredReports(reg.venID)
+      this.update(async book => {
+        const known = book.get(reg.venID)
+        const contexts = offered.length > 0 ? offeredMarketContexts(offered) : known?.marketContexts ?? []
+        const record = await book.register(reg.venID, known?.venName ?? reg.venName ?? reg.venID, contexts, reg.registeredAtMs)
+        if (record.capabilities !== null && offered.length > 0) await book.setCapabilities(reg.venID, record.capabilities, contexts)
+      })
+      const stored = await this.vtn.readReports(reg.venID)
+      for (const report of [...stored].sort((a, b) => a.receivedAtMs - b.receivedAtMs)) this.onReport(report)
+    }
+    await this.bookQueue
   }
 
   async distribute (venId: string, dispatch: CustomerDispatch): Promise<'optIn' | 'optOut'> {

@@ -56,7 +56,7 @@ describe('agent stacking: community → aggregator → utility, node to node ove
     // node-top dispatched node-a as its customer: node-a runs `ev-stack#<its venID>` as a setpoint for its aggregate.
     const lowId = `ev-stack#${a.nodeVenID}`
     await waitFor('node-a holds the event', () => a.agent.event(lowId))
-    assert.equal(t.customers.vtn.eventResponses(lowId)[0]?.optType, 'optIn')
+    assert.equal((await waitFor('node-a answers node-top', () => t.customers.vtn.eventResponses(lowId)[0])).optType, 'optIn')
     const low = await finished(a.url, lowId)
     assert.equal(low.state, 'completed')
     assert.equal(low.request.signalType, 'setpoint')
