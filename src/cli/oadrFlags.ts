@@ -9,6 +9,7 @@ import { signalNames, signalTypes } from '../openadr/model/event.js'
 import type { OadrSecurityInit } from '../openadr/http/endpoint.js'
 import type { NewEvent } from '../openadr/vtn/events.js'
 import { parseDateTime } from '../openadr/codec/index.js'
+import { oadrFingerprintOfPem } from '../openadr/security/fingerprint.js'
 
 /** A command line that cannot run: printed with the command's help, exit code 2. */
 export class UsageError extends Error {
@@ -79,6 +80,15 @@ export async function readSecurityFlags (flags: SecurityFlags): Promise<OadrSecu
     }
   }
   return security
+}
+
+/**
+ * This end's OpenADR certificate fingerprint, for the log: the other end's operator binds it (a VTN to the
+ * VEN's venID, a VEN to its VTN for signature checks).
+ */
+export function fingerprintOf (security: OadrSecurityInit): { fingerprint?: string } {
+  const cert = security.tls?.cert ?? security.signWith?.cert
+  return cert === undefined ? {} : { fingerprint: oadrFingerprintOfPem(cert) }
 }
 
 export function portOf (value: string | undefined, flag: string, fallback: number): number {

@@ -12,7 +12,7 @@ import { powerRealKw } from '../openadr/model/index.js'
 import type { OadrReport } from '../openadr/model/report.js'
 import type { PayloadHandler } from '../openadr/transport.js'
 import { systemClock } from '../util/clock.js'
-import { portOf, positiveNumberOf, readSecurityFlags, securityFlagOptions, securityFlagsHelp, UsageError, type SecurityFlags } from './oadrFlags.js'
+import { fingerprintOf, portOf, positiveNumberOf, readSecurityFlags, securityFlagOptions, securityFlagsHelp, UsageError, type SecurityFlags } from './oadrFlags.js'
 
 const help = `Usage: adrmesh ven --vtn-url URL --ven-name NAME [options]
 
@@ -197,7 +197,7 @@ async function start (flags: VenFlags, log: Logger): Promise<() => Promise<void>
       }
     }
   }
-  log.info({ vtnUrl, venID: ven.venID, registrationID: ven.registrationID, vtnID: ven.vtnID, pollPeriodMs: push ? undefined : ven.pollPeriodMs, pushUrl: push ? (flags['push-url'] ?? server?.url) : undefined }, 'VEN running')
+  log.info({ ...fingerprintOf(security), vtnUrl, venID: ven.venID, registrationID: ven.registrationID, vtnID: ven.vtnID, pollPeriodMs: push ? undefined : ven.pollPeriodMs, pushUrl: push ? (flags['push-url'] ?? server?.url) : undefined }, 'VEN running')
   const running = ven
   return async () => {
     await running.stop()

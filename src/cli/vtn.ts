@@ -13,7 +13,7 @@ import { Vtn } from '../openadr/vtn/vtn.js'
 import { OadrHttpClients, OadrHttpServer, securedHandler } from '../openadr/http/index.js'
 import { OadrError } from '../openadr/errors.js'
 import { systemClock } from '../util/clock.js'
-import { eventFromJson, eventJsonHelp, everyVenGroup, portOf, positiveNumberOf, securityFlagOptions, securityFlagsHelp, readSecurityFlags, UsageError, type SecurityFlags } from './oadrFlags.js'
+import { eventFromJson, eventJsonHelp, everyVenGroup, fingerprintOf, portOf, positiveNumberOf, securityFlagOptions, securityFlagsHelp, readSecurityFlags, UsageError, type SecurityFlags } from './oadrFlags.js'
 
 const help = `Usage: adrmesh vtn [options]
 
@@ -128,6 +128,7 @@ async function start (flags: Flags, log: Logger): Promise<() => Promise<void>> {
     tls: security.tls !== undefined,
     signing: security.signWith !== undefined,
     requireSignature: security.verify?.requireSignature === true,
+    ...fingerprintOf(security),
     ...(admin === undefined ? {} : { adminUrl: admin.url })
   }, 'VTN listening')
   return async () => {

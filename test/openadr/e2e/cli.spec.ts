@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline'
 import { createServer, type AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { testPki } from '../../helpers/certs.js'
+import { oadrFingerprintOfPem } from '../../../src/openadr/security/fingerprint.js'
 
 const root = resolve(fileURLToPath(import.meta.url), '../../../..')
 const bin = join(root, 'bin/node')
@@ -164,14 +165,16 @@ describe('adrmesh vtn and adrmesh ven as processes', function () {
     const listening = await vtn.waitFor(l => l.msg === 'VTN listening', 'VTN listening')
     assert.match(String(listening.url), /^https:/)
     assert.equal(listening.requireSignature, true)
+    assert.equal(listening.fingerprint, oadrFingerprintOfPem(pki.server.cert))
     const ven = adrmesh(['ven', '--vtn-url', String(listening.url), '--ven-name', 'pushed', '--listen', '127.0.0.1:0',
       '--tls-cert', venCert.certPath, '--tls-key', venCert.keyPath, '--tls-ca', pki.ca.certPath, '--sign', '--require-signature'])
     running.push(ven)
     const registered = await vtn.waitFor(l => l.msg === 'VEN registered', 'VTN logs the registration')
     assert.equal(registered.pull, false)
     assert.match(String(registered.transportAddress), /^https:\/\/127\.0\.0\.1:/)
-    assert.match(String(registered.fingerprint), /^([0-9A-F]{2}:){9}[0-9A-F]{2}$/)
-    await ven.waitFor(l => l.msg === 'VEN running', 'VEN running')
+    assert.equal(registered.fingerprint, oadrFingerprintOfPem(venCert.cert), 'the VTN binds the venID to the certificate the VEN logs')
+    const venRunning = await ven.waitFor(l => l.msg === 'VEN running', 'VEN running')
+    assert.equal(venRunning.fingerprint, registered.fingerprint)
     const everyone = await ven.waitFor(l => l.msg === 'event' && l.eventID === 'dr-everyone', 'VEN logs the event made for every VEN')
     assert.deepEqual(intervalsOf(everyone), [[30, 2]])
 
