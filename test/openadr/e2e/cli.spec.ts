@@ -113,7 +113,7 @@ describe('adrmesh vtn and adrmesh ven as processes', function () {
     assert.match(missing.err, /--vtn-url and --ven-name are required/)
   })
 
-  it('plain HTTP, pull: the VEN waits for the VTN, registers, receives the --event-file event, opts in, gets its modification, reports', async () => {
+  it('plain HTTP, pull: the VEN waits for the VTN, registers, receives the --event-file event, opts in, gets its modification, reports, and is still served after the VTN restarts', async () => {
     const eventFile = join(dir, 'event.json')
     writeFileSync(eventFile, JSON.stringify({
       eventID: 'dr-1', startInSeconds: 3600, venIDs: ['ven-1'],
@@ -149,8 +149,21 @@ describe('adrmesh vtn and adrmesh ven as processes', function () {
 
     const badEvent = await post(`${String(listening.adminUrl)}/events`, { startInSeconds: 10, signals: [] })
     assert.equal(badEvent.status, 400)
-    assert.equal(await ven.stop(), 0)
+
+    // A restart on the same --data-dir: the registration, the modified event and the report request are
+    // still there, and the VEN goes on being served without registering again.
     assert.equal(await vtn.stop(), 0)
+    const again = adrmesh(['vtn', '--port', String(port), '--admin-port', '0', '--poll-freq', '0.2', '--data-dir', join(dir, 'vtn-data')])
+    running.push(again)
+    const relistening = await again.waitFor(l => l.msg === 'VTN listening', 'VTN listening again')
+    const vens = await (await fetch(`${String(relistening.adminUrl)}/vens`)).json() as Array<{ venID: string }>
+    assert.deepEqual(vens.map(v => v.venID), ['ven-1'])
+    const events = await (await fetch(`${String(relistening.adminUrl)}/events`)).json() as Array<{ eventDescriptor: { eventID: string, modificationNumber: number } }>
+    assert.deepEqual(events.map(e => [e.eventDescriptor.eventID, e.eventDescriptor.modificationNumber]), [['dr-1', 1]])
+    await again.waitFor(l => l.msg === 'report', 'the restarted VTN takes the VEN\'s reports')
+    assert.equal(again.lines.filter(l => l.msg === 'VEN registered').length, 0)
+    assert.equal(await ven.stop(), 0)
+    assert.equal(await again.stop(), 0)
   })
 
   it('HTTPS with client certificates and signatures, push: the VTN pushes an event for every VEN and one made through the operator API', async () => {
