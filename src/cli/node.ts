@@ -1,16 +1,20 @@
 /**
  * `adrmesh node`: runs one virtual node (an OpenADR VTN for its customers and the JSON API on one port, and
- * a VEN toward `--upstream-url` when given) until SIGINT/SIGTERM, then drains it (live events persisted,
- * transports stopped, store closed). Configuration from file, environment and flags (src/node/config.ts);
- * structured logs (pino) on stdout, the first line after start giving the API URL.
+ * a VEN toward `--upstream-url` when given, or over XMPP toward `--upstream-jid` with `--upstream-transport
+ * xmpp`) until SIGINT/SIGTERM, then drains it (live events persisted, transports stopped, store closed).
+ * Configuration from file, environment and flags (src/node/config.ts); structured logs (pino) on stdout, the
+ * first line after start giving the API URL.
  */
+import { randomInt } from 'node:crypto'
 import { pino } from 'pino'
 import { Agent } from '../node/agent.js'
 import { ApiServer } from '../node/apiServer.js'
 import { CustomerVtn } from '../node/customerVtn.js'
 import { UpstreamVen } from '../node/upstreamVen.js'
+import { UpstreamXmppConfigError, upstreamXmppOf } from '../node/upstreamXmpp.js'
 import { configHelp, ConfigError, loadConfig } from '../node/config.js'
 import { ScaledClock, systemClock, type Clock } from '../util/clock.js'
+import { seededRandom } from '../util/random.js'
 
 export async function run (argv: string[]): Promise<number> {
   let loaded
@@ -30,9 +34,16 @@ export async function run (argv: string[]): Promise<number> {
   // The only place the wall clock enters: everything below reads this clock.
   const clock: Clock = config.timeScale === 1 ? systemClock : new ScaledClock(systemClock.now(), config.timeScale)
   const customers = new CustomerVtn({ vtnID: config.nodeId, dataDir: config.dataDir, pollFreqMs: config.customerPollMs }, { clock, logger: log })
-  const upstream = config.upstreamUrl === undefined
-    ? undefined
-    : new UpstreamVen({ upstreamUrl: config.upstreamUrl, venName: config.venName }, { clock, logger: log })
+  let upstream: UpstreamVen | undefined
+  try {
+    upstream = config.upstreamTransport === 'xmpp'
+      ? await upstreamXmppOf(config, { clock, logger: log, random: seededRandom(randomInt(2 ** 31)) })
+      : config.upstreamUrl === undefined ? undefined : new UpstreamVen({ upstreamUrl: config.upstreamUrl, venName: config.venName }, { clock, logger: log })
+  } catch (err) {
+    if (!(err instanceof UpstreamXmppConfigError)) throw err
+    console.error(`adrmesh node: ${err.message}`)
+    return 2
+  }
   const agent = new Agent(config, { clock, customers, logger: log, ...(upstream === undefined ? {} : { upstream }) })
   customers.bind(agent)
   upstream?.bind(agent)
@@ -50,7 +61,7 @@ export async function run (argv: string[]): Promise<number> {
     await customers.stop().catch(() => {})
     return 1
   }
-  log.info({ url: server.url, dataDir: config.dataDir, restored: agent.liveEventIds(), upstream: config.upstreamUrl }, 'node listening')
+  log.info({ url: server.url, dataDir: config.dataDir, restored: agent.liveEventIds(), upstream: config.upstreamTransport === 'xmpp' ? config.upstreamJid : config.upstreamUrl }, 'node listening')
   const signal = await new Promise<string>(resolve => {
     process.once('SIGINT', () => { resolve('SIGINT') })
     process.once('SIGTERM', () => { resolve('SIGTERM') })

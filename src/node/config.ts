@@ -21,6 +21,26 @@ export interface NodeConfig {
   upstreamUrl?: string
   /** This node's VEN name toward the upstream VTN. @default the node id */
   venName: string
+  /** How the node reaches its upstream VTN: simple HTTP (`upstreamUrl`) or XMPP (`upstreamJid`). @default 'http' */
+  upstreamTransport: 'http' | 'xmpp'
+  /** XMPP: the upstream VTN's full JID; with upstreamTransport xmpp, the node registers upward over XMPP. */
+  upstreamJid?: string
+  /** XMPP server, `xmpps://host:port` (direct TLS). */
+  xmppService?: string
+  /** XMPP domain of the node's JID (also the TLS server name). */
+  xmppDomain?: string
+  /** XMPP account (JID localpart) of the node. */
+  xmppUsername?: string
+  /** XMPP password (SASL PLAIN inside TLS); absent, the client certificate authenticates (SASL EXTERNAL). */
+  xmppPassword?: string
+  /** PEM client certificate file for XMPP (SASL EXTERNAL). */
+  xmppCert?: string
+  /** PEM private key file of xmppCert. */
+  xmppKey?: string
+  /** PEM CA file the XMPP server's certificate must chain to; absent, the system CAs. */
+  xmppCa?: string
+  /** Resource of the node's full JID. @default 'openadr' */
+  xmppResource?: string
   tlsCert?: string
   tlsKey?: string
   tlsCa?: string
@@ -65,6 +85,16 @@ const options: Option[] = [
   { key: 'port', flag: '--port', env: 'ADRMESH_PORT', kind: 'number', help: 'HTTP port (0: any free port)' },
   { key: 'upstreamUrl', flag: '--upstream-url', env: 'ADRMESH_UPSTREAM_URL', kind: 'string', help: 'upstream VTN base URL' },
   { key: 'venName', flag: '--ven-name', env: 'ADRMESH_VEN_NAME', kind: 'string', help: 'VEN name toward the upstream VTN' },
+  { key: 'upstreamTransport', flag: '--upstream-transport', env: 'ADRMESH_UPSTREAM_TRANSPORT', kind: 'enum', values: ['http', 'xmpp'], help: 'transport toward the upstream VTN' },
+  { key: 'upstreamJid', flag: '--upstream-jid', env: 'ADRMESH_UPSTREAM_JID', kind: 'string', help: 'upstream VTN full JID (XMPP)' },
+  { key: 'xmppService', flag: '--xmpp-service', env: 'ADRMESH_XMPP_SERVICE', kind: 'string', help: 'XMPP server, xmpps://host:port' },
+  { key: 'xmppDomain', flag: '--xmpp-domain', env: 'ADRMESH_XMPP_DOMAIN', kind: 'string', help: 'XMPP domain of the node JID' },
+  { key: 'xmppUsername', flag: '--xmpp-username', env: 'ADRMESH_XMPP_USERNAME', kind: 'string', help: 'XMPP account of the node' },
+  { key: 'xmppPassword', flag: '--xmpp-password', env: 'ADRMESH_XMPP_PASSWORD', kind: 'string', help: 'XMPP password (prefer the env or file)' },
+  { key: 'xmppCert', flag: '--xmpp-cert', env: 'ADRMESH_XMPP_CERT', kind: 'string', help: 'PEM client certificate for XMPP SASL EXTERNAL' },
+  { key: 'xmppKey', flag: '--xmpp-key', env: 'ADRMESH_XMPP_KEY', kind: 'string', help: 'PEM key of --xmpp-cert' },
+  { key: 'xmppCa', flag: '--xmpp-ca', env: 'ADRMESH_XMPP_CA', kind: 'string', help: 'PEM CA of the XMPP server' },
+  { key: 'xmppResource', flag: '--xmpp-resource', env: 'ADRMESH_XMPP_RESOURCE', kind: 'string', help: 'resource of the node JID' },
   { key: 'tlsCert', flag: '--tls-cert', env: 'ADRMESH_TLS_CERT', kind: 'string', help: 'PEM certificate (enables HTTPS)' },
   { key: 'tlsKey', flag: '--tls-key', env: 'ADRMESH_TLS_KEY', kind: 'string', help: 'PEM private key' },
   { key: 'tlsCa', flag: '--tls-ca', env: 'ADRMESH_TLS_CA', kind: 'string', help: 'PEM CA bundle for client certificates' },
@@ -85,6 +115,7 @@ export const defaultConfig: NodeConfig = {
   host: '127.0.0.1',
   port: 8080,
   venName: 'node',
+  upstreamTransport: 'http',
   logLevel: 'info',
   matchmaking: 'full',
   intraStrategy: 'corrected',

@@ -16,6 +16,7 @@ import type { EiEvent, OptType } from '../openadr/model/event.js'
 import { powerRealKw } from '../openadr/model/common.js'
 import type { OadrReport } from '../openadr/model/report.js'
 import type { PayloadSender } from '../openadr/transport.js'
+import type { OadrTransportName } from '../openadr/model/registration.js'
 import type { Clock } from '../util/clock.js'
 import type { CompletionSummary, DrRequest, FailureNotice, OptAnswer, ShortfallNotice } from '../machines/drEventTypes.js'
 import type { UpstreamChannel } from './agentChannels.js'
@@ -36,6 +37,12 @@ export interface UpstreamVenInit {
   /** Real ms between registration attempts while the upstream is unreachable. @default 5_000 */
   retryMs?: number
   tls?: OadrTlsInit
+  /**
+   * Register in the push model, the VTN sending to this address over this transport (XMPP: the node's full
+   * JID), instead of polling.
+   * @default poll over simple HTTP
+   */
+  push?: { transportName: OadrTransportName, transportAddress: string }
 }
 
 export interface UpstreamVenComponents {
@@ -127,7 +134,8 @@ export class UpstreamVen implements UpstreamChannel {
     const telemetry = reports[0] as OadrReport
     telemetry.oadrReportDescriptions = [...(telemetry.oadrReportDescriptions ?? []),
       { rID: 'shortfall', reportType: 'deviation', readingType: 'Derived', itemBase: powerRealKw(), samplingRate: { minPeriodMs: period, maxPeriodMs: period, onChange: false } }]
-    const ven = new Ven({ venName: this.init.venName, reports, defaultPollFreqMs: this.init.pollFreqMs ?? 10_000, ...(venID === undefined ? {} : { venID }) }, {
+    const push = this.init.push === undefined ? {} : { httpPullModel: false, ...this.init.push }
+    const ven = new Ven({ venName: this.init.venName, reports, defaultPollFreqMs: this.init.pollFreqMs ?? 10_000, ...push, ...(venID === undefined ? {} : { venID }) }, {
       sender: this.sender,
       clock: this.components.clock,
       decideOpt: async event => await this.decide(event),
