@@ -112,9 +112,13 @@ async function runMesh (n: number, make: typeof inProcessNode, rounds: number, r
   const first = await make([], onArrival)
   const nodes = [first]
   try {
-    // Join in batches: all at once would be a handshake storm on the bootstrap node.
-    for (let i = 1; i < n; i += 10) {
-      nodes.push(...await Promise.all(Array.from({ length: Math.min(10, n - i) }, async () => await make([first.addr], onArrival))))
+    // Join in batches of 5, each connected before the next: all at once is a handshake storm on one busy
+    // event loop, where dials time out, are retried, and the storm feeds itself.
+    for (let i = 1; i < n; i += 5) {
+      const batch = await Promise.all(Array.from({ length: Math.min(5, n - i) }, async () => await make([first.addr], onArrival)))
+      nodes.push(...batch)
+      const until = Date.now() + 30_000
+      while (Date.now() < until && (await Promise.all(batch.map(async x => (await x.status()).peers))).some(p => p === 0)) await sleep(100)
     }
     const reachAll = async (round: number, timeoutMs: number): Promise<number | undefined> => {
       const publisher = nodes[((round % n) + n) % n]!
@@ -127,21 +131,19 @@ async function runMesh (n: number, make: typeof inProcessNode, rounds: number, r
       }
       return undefined
     }
-    // Ready: every node has gossip peers on the topic, and one warm-up advert reached everyone.
-    let warm = 1_000_000
-    // Joining costs handshake CPU (Noise, then the DHT dials its closest peers): minutes at 50 on a busy host.
+    // Ready: every node has gossip peers on the topic, then three gossipsub heartbeats to graft the meshes.
+    // Rounds whose advert misses someone within 5 s are counted, not hidden.
     const readyTimeoutMs = 60_000 + 6_000 * n
     for (;;) {
       const statuses = await Promise.all(nodes.map(async x => await x.status()))
-      const subscribed = statuses.every(s => s.subscribers >= Math.min(n - 1, 3))
-      if (subscribed && await reachAll(warm++, 2000) !== undefined) break
+      if (statuses.every(s => s.subscribers >= Math.min(n - 1, 3))) break
       if (Date.now() - t0 > readyTimeoutMs) {
-        const reached = arrivals.get(warm - 1)?.size ?? 0
         throw new Error(`mesh of ${n} not ready after ${readyTimeoutMs / 1000} s: fewest topic peers ${Math.min(...statuses.map(s => s.subscribers))}, ` +
-          `fewest connections ${Math.min(...statuses.map(s => s.peers))}, last warm-up advert reached ${reached} of ${n - 1}`)
+          `fewest connections ${Math.min(...statuses.map(s => s.peers))}`)
       }
       await sleep(500)
     }
+    await sleep(3000)
     const readyS = (Date.now() - t0) / 1000
     const reachMs: number[] = []
     let missedRounds = 0

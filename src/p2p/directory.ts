@@ -49,13 +49,20 @@ export async function marketContextCid (marketContext: string): Promise<CID> {
   return CID.createV1(0x55, await sha256.digest(fromString(`${PROTOCOL_PREFIX}/market-context/${marketContext}`)))
 }
 
+/** A string that may be empty: MeshNode publishes '' for a node with no region or no OpenADR endpoint. */
+function textOrEmpty (o: Record<string, unknown>, field: string, maxLength: number): string {
+  const v = o[field]
+  if (typeof v !== 'string' || v.length > maxLength) throw new MeshProtocolError(`${field} must be a string of at most ${maxLength} characters`)
+  return v
+}
+
 function parseRecord (body: Record<string, unknown>): DirectoryRecord {
   const o = asObject(body, 'directory record')
   const record: DirectoryRecord = {
     peerId: str(o, 'peerId'),
     marketContexts: strings(o, 'marketContexts', 64),
-    region: str(o, 'region'),
-    openadrEndpoint: str(o, 'openadrEndpoint', 2048),
+    region: textOrEmpty(o, 'region', 256),
+    openadrEndpoint: textOrEmpty(o, 'openadrEndpoint', 2048),
     capabilities: strings(o, 'capabilities', 64),
     certFingerprint: str(o, 'certFingerprint', 128),
     seq: int(o, 'seq'),

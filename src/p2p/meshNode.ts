@@ -16,6 +16,7 @@ import { Directory, type DirectoryRecord } from './directory.js'
 import { AdvertBoard, type AdvertContent, type FlexAdvert } from './adverts.js'
 import { MeshMatchmaking } from './matchmaking.js'
 import { defaultMeshLog, type MeshLog } from './log.js'
+import { Rejoin } from './rejoin.js'
 
 export interface MeshNodeInit {
   /** Directory holding the node's key (`peer-key.pb`). */
@@ -72,6 +73,7 @@ export interface PeerView {
 
 interface Running {
   libp2p: MeshLibp2p
+  rejoin: Rejoin
   directory: Directory
   adverts: AdvertBoard
   matchmaking: MeshMatchmaking
@@ -125,13 +127,16 @@ export class MeshNode {
     await adverts.start()
     await libp2p.start()
     await directory.start()
-    this.running = { libp2p, directory, adverts, matchmaking }
+    const rejoin = new Rejoin(libp2p, this.log, { bootstrap: init.bootstrap ?? [], minIntervalMs: 1000, maxIntervalMs: 30_000 })
+    rejoin.start()
+    this.running = { libp2p, rejoin, directory, adverts, matchmaking }
   }
 
   async stop (): Promise<void> {
     const r = this.running
     if (r === undefined) return
     this.running = undefined
+    r.rejoin.stop()
     await r.directory.stop()
     await r.adverts.stop()
     await r.matchmaking.stop()

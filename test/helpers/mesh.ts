@@ -104,7 +104,7 @@ export async function startMesh (options: MeshOptions): Promise<Mesh> {
     if (options.waitReady ?? true) {
       const all = [...nodes]
       await waitUntil('every node subscribed to by all others', () => all.every(node => marketContexts.every(mc =>
-        node.libp2p.services.pubsub.getSubscribers(advertTopic(mc)).length >= all.length - 1)), 15_000)
+        node.libp2p.services.pubsub.getSubscribers(advertTopic(mc)).length >= all.length - 1)), 30_000)
     }
     return {
       nodes,
