@@ -6,9 +6,13 @@ import { formatDateTime, formatDuration } from './time.js'
 
 const escapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\r': '&#13;' }
 const needsEscape = /[&<>"\r]/
+// Characters XML 1.0 cannot carry even as references (C0 controls but tab and newline, U+FFFE/U+FFFF, lone
+// surrogates): an error description that quotes hostile input must still give a parseable answer.
+const notXmlChar = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/gu
 
 export function esc (value: string): string {
-  return needsEscape.test(value) ? value.replace(/[&<>"\r]/g, c => escapes[c] ?? c) : value
+  const text = notXmlChar.test(value) ? value.replace(notXmlChar, '\uFFFD') : value
+  return needsEscape.test(text) ? text.replace(/[&<>"\r]/g, c => escapes[c] ?? c) : text
 }
 
 /** `<q>content</q>` where content is already markup. */

@@ -9,6 +9,7 @@ import type { OadrMessage } from '../model/message.js'
 import type { OadrReport } from '../model/report.js'
 import type { OadrDistributeEvent } from '../model/event.js'
 import { NotRegisteredError } from '../errors.js'
+import { sameFingerprint } from '../security/fingerprint.js'
 import { eventEndMs, eventStatusAt } from './status.js'
 import type { VtnStore } from './store.js'
 import type { EventResponseRecord, OptRecord, ReportRequestRecord, StoredReport, VenRegistration, VtnEventRecord } from './types.js'
@@ -56,15 +57,15 @@ export class VtnState {
   /** The venID a certificate fingerprint is bound to, if any. */
   venOfFingerprint (fingerprint: string | undefined): string | undefined {
     if (fingerprint === undefined) return undefined
-    for (const [venID, fp] of this.bindings) if (fp === fingerprint) return venID
-    for (const reg of this.registrations.values()) if (reg.fingerprint === fingerprint) return reg.venID
+    for (const [venID, fp] of this.bindings) if (sameFingerprint(fp, fingerprint)) return venID
+    for (const reg of this.registrations.values()) if (reg.fingerprint !== undefined && sameFingerprint(reg.fingerprint, fingerprint)) return reg.venID
     return undefined
   }
 
   /** Throws 463 unless `venID` may be used by a sender with `fingerprint`. */
   authorise (venID: string, fingerprint: string | undefined): void {
     const bound = this.bindings.get(venID) ?? this.registrations.get(venID)?.fingerprint
-    if (bound !== undefined && bound !== fingerprint) {
+    if (bound !== undefined && (fingerprint === undefined || !sameFingerprint(bound, fingerprint))) {
       throw new NotRegisteredError(`venID ${venID} does not belong to the sender's certificate`)
     }
   }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { parseXml } from '../../../src/openadr/codec/xml.js'
+import { esc } from '../../../src/openadr/codec/writer.js'
 
 describe('codec/xml: strict parser', () => {
   it('resolves the same tag text to different namespaces under different declarations, parse after parse', () => {
@@ -29,5 +30,13 @@ describe('codec/xml: strict parser', () => {
   it('refuses nesting deeper than maxDepth and documents longer than maxLength', () => {
     assert.throws(() => parseXml('<a>'.repeat(70) + '</a>'.repeat(70)), { name: 'XmlSyntaxError' })
     assert.throws(() => parseXml(`<r>${'x'.repeat(100)}</r>`, { maxLength: 50 }), { name: 'XmlSyntaxError' })
+  })
+
+  it('writes text that quotes characters XML cannot carry as U+FFFD, so the answer stays parseable', () => {
+    const hostile = 'a\u0000b\u001Fc\uFFFEd\uD800e & <f>'
+    const text = esc(hostile)
+    assert.equal(text, 'a\uFFFDb\uFFFDc\uFFFDd\uFFFDe &amp; &lt;f&gt;')
+    assert.doesNotThrow(() => parseXml(`<x>${text}</x>`))
+    assert.equal(esc('plain 😀 text'), 'plain 😀 text')
   })
 })

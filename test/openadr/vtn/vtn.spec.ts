@@ -90,6 +90,17 @@ describe('VTN service', () => {
     await vtn.stop()
   })
 
+  it('compares certificate fingerprints case-insensitively: implementations print them in either case', async () => {
+    const vtn = new Vtn({ vtnID: 'vtn' })
+    await vtn.start()
+    await vtn.bindVen('ven-1', 'AA:BB:CC:DD:EE:FF:00:11:22:33')
+    const lower: PeerIdentity = { transport: 'https', fingerprint: 'aa:bb:cc:dd:ee:ff:00:11:22:33' }
+    await register(vtn, 'ven-1', lower)
+    assert.equal((await call(vtn, 'OadrPoll', { type: 'oadrPoll', venID: 'ven-1' }, lower)).type, 'oadrResponse')
+    assert.equal(code(await call(vtn, 'OadrPoll', { type: 'oadrPoll', venID: 'ven-1' }, { transport: 'https', fingerprint: 'AA:BB:CC:DD:EE:FF:00:11:22:34' })), '463')
+    await vtn.stop()
+  })
+
   it('answers bad input with an oadrResponse carrying the right code, keeps serving and loses nothing', async () => {
     const vtn = new Vtn({ vtnID: 'vtn', dataDir: dir })
     await vtn.start()
