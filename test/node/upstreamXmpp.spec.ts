@@ -3,9 +3,12 @@
  * one port) registers with a utility's `Vtn` served over a real Prosody, takes a LOAD_DISPATCH event,
  * answers optIn, dispatches its customer sites (A's Ven over HTTP) and reports its aggregate upward; the
  * server is restarted mid-session and an event created while it is down and every report still arrive,
- * once each. Also: pushes from another account are refused, and a half-given XMPP configuration is an error.
+ * once each. Also: pushes from another account are refused, a half-given XMPP configuration is an error, and
+ * `adrmesh node --upstream-transport xmpp` as a real process registers and answers an event. The first
+ * describe is one scenario in steps: its tests run in order on shared state.
  */
 import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pino } from 'pino'
@@ -22,7 +25,7 @@ import { ScaledClock } from '../../src/util/clock.js'
 import { seededRandom } from '../../src/util/random.js'
 import { XmppEndpoint } from '../../src/xmpp/xmppEndpoint.js'
 import { startProsody, type ProsodyServer } from '../helpers/prosody.js'
-import { MARKET, removeDir, tempDir, TOKEN, waitFor } from './agentFixtures.js'
+import { MARKET, post, removeDir, tempDir, TOKEN, waitFor } from './agentFixtures.js'
 import { finished, INTERVAL, POLL, SCALE, Site } from './agentOpenadrRig.js'
 
 const silent = pino({ level: 'silent' })
@@ -192,5 +195,91 @@ describe('node as a VEN over XMPP toward an upstream VTN', function () {
     await assert.rejects(upstreamXmppOf({ ...base, xmppService: server.service, xmppDomain: 'localhost', xmppUsername: 'node-a', upstreamJid: 'utility@localhost/openadr' },
       { clock, logger: silent, random: seededRandom(4) }), /xmppPassword, or xmppCert and xmppKey/)
     await assert.rejects(loadConfig({ argv: ['--upstream-transport', 'carrier-pigeon'], env: {} }), /not one of http, xmpp/)
+  })
+})
+
+/** `adrmesh node` as a real process (through tsx), its logs as JSON lines. */
+function adrmeshNode (args: string[], env: Record<string, string>): { child: ChildProcess, lines: Array<Record<string, unknown>>, stderr: () => string, exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [
+    '--import', 'tsx', '--import', './src/util/polyfills.ts', '--input-type=module', '-e',
+    "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1))",
+    'node', ...args
+  ], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+  const lines: Array<Record<string, unknown>> = []
+  let buffer = ''
+  let stderr = ''
+  child.stdout?.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString()
+    const complete = buffer.split('\n')
+    buffer = complete.pop() ?? ''
+    for (const line of complete) if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>)
+  })
+  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  const exited = new Promise<number | null>(resolve => child.once('exit', code => { resolve(code) }))
+  return { child, lines, stderr: () => stderr, exited }
+}
+
+describe('adrmesh node --upstream-transport xmpp (a real process)', function () {
+  this.timeout(90_000)
+  let server: ProsodyServer
+  let dir = ''
+  let utilityEndpoint: XmppEndpoint
+  let utility: Vtn
+  const children: ChildProcess[] = []
+
+  before(async () => {
+    server = await startProsody({ users: { utility: 'utility-pw', 'proc-node': 'proc-node-pw' } })
+    dir = await tempDir()
+    utilityEndpoint = new XmppEndpoint({ service: server.service, domain: server.domain, username: 'utility', password: 'utility-pw', ca: server.caPem, ...fast },
+      { random: seededRandom(5), handler: async (s, x, p) => await utility.handler(s, x, p) })
+    utility = new Vtn({ vtnID: 'utility', pollFreqMs: POLL, transports: ['xmpp'] }, { senderFor: jid => utilityEndpoint.senderTo(jid) })
+    await utilityEndpoint.start()
+    await utility.start()
+  })
+  after(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
+    await utility?.stop()
+    await utilityEndpoint?.stop()
+    await server?.dispose()
+    await removeDir(dir)
+  })
+
+  it('registers over XMPP from its configuration and answers a LOAD_DISPATCH event optIn; exits 0 on SIGTERM', async () => {
+    const caPath = join(dir, 'xmpp-ca.pem')
+    await writeFile(caPath, server.caPem)
+    const node = adrmeshNode(['--node-id', 'proc-node', '--data-dir', join(dir, 'data'), '--port', '0', '--admin-token', TOKEN, '--log-level', 'info'], {
+      ADRMESH_UPSTREAM_TRANSPORT: 'xmpp', ADRMESH_UPSTREAM_JID: utilityEndpoint.jid, ADRMESH_XMPP_SERVICE: server.service, ADRMESH_XMPP_DOMAIN: server.domain,
+      ADRMESH_XMPP_USERNAME: 'proc-node', ADRMESH_XMPP_PASSWORD: 'proc-node-pw', ADRMESH_XMPP_CA: caPath
+    })
+    children.push(node.child)
+    const listening = await waitFor('node listening', () => node.child.exitCode !== null ? Promise.reject(new Error(node.stderr())) : node.lines.find(l => l.msg === 'node listening'), 60_000)
+    assert.equal(listening.upstream, utilityEndpoint.jid)
+    const registration = await waitFor('the node registered at the utility', () => utility.registrations().find(r => r.venName === 'proc-node'))
+    assert.equal(registration.httpPullModel, false)
+    assert.equal(registration.transportAddress, `proc-node@${server.domain}/openadr`)
+
+    const url = listening.url as string
+    for (let i = 0; i < 4; i++) {
+      const r = await post(url, '/api/customers', { venId: `c${i}`, marketContexts: [MARKET], capabilities: { baselineKw: [4], flexDownKw: [2], flexUpKw: [1] } })
+      assert.equal(r.status, 200)
+    }
+    // New market contexts make the node register again under the same venID before the event is sent.
+    await waitFor('re-registration with the customers\' contexts', () => node.lines.filter(l => l.msg === 'registered upstream').length >= 2 ? true : undefined)
+    await utility.createEvent({
+      eventID: 'ev-proc', marketContext: MARKET, dtstartMs: Date.now() + 60_000, targets: { venIDs: [registration.venID] },
+      signals: [{ signalName: 'LOAD_DISPATCH', signalType: 'setpoint', signalID: 'agg', itemBase: powerRealKw(), intervals: [{ durationMs: INTERVAL, uid: '0', values: [13] }] }]
+    })
+    const answer = await waitFor('the node to answer the event', () => utility.eventResponses('ev-proc')[0], 30_000)
+    assert.equal(answer.optType, 'optIn')
+    assert.equal(answer.venID, registration.venID)
+    node.child.kill('SIGTERM')
+    assert.equal(await node.exited, 0)
+  })
+
+  it('exits 2 naming what a half-given XMPP configuration lacks', async () => {
+    const node = adrmeshNode(['--upstream-transport', 'xmpp', '--upstream-jid', utilityEndpoint.jid, '--data-dir', join(dir, 'half'), '--port', '0'], {})
+    children.push(node.child)
+    assert.equal(await node.exited, 2)
+    assert.match(node.stderr(), /upstreamTransport xmpp needs xmppService, xmppDomain, xmppUsername/)
   })
 })
