@@ -27,6 +27,8 @@ import { holderOf, type DecisionComponents } from './agentDecisions.js'
 import { noUpstream, type CustomerChannel, type UpstreamChannel } from './agentChannels.js'
 import { eventImplementations } from './agentEvent.js'
 import type { NodeConfig } from './config.js'
+import type { WorkerPool } from './workerPool.js'
+import type { DispatchPlan as SolvedDispatch, DispatchProblem } from '../actors/dispatch/index.js'
 
 export interface AgentComponents {
   clock: Clock
@@ -37,6 +39,11 @@ export interface AgentComponents {
   port?: InterMatchmakingPort
   /** @default a silent pino logger */
   logger?: Logger
+  /**
+   * Runs the heavy decisions (dispatch solves) off the event loop, task `dispatch` of workers/tasks.ts. The
+   * caller starts and stops it. @default solves in this thread
+   */
+  pool?: WorkerPool
 }
 
 /** What the node keeps about each event, live or finished (table `events`). */
@@ -81,6 +88,7 @@ export class Agent {
   private readonly log: Logger
   private readonly customers: CustomerChannel
   private readonly upstream: UpstreamChannel
+  private readonly pool: WorkerPool | undefined
   private readonly live = new Map<string, LiveEvent>()
   private readonly summaries = new Map<string, EventSummary>()
   private readonly waiters = new Map<string, (out: WaitUntilOutput) => void>()
@@ -95,6 +103,7 @@ export class Agent {
     this.customers = components.customers
     this.upstream = components.upstream ?? noUpstream
     this.port = components.port ?? noPeers()
+    this.pool = components.pool
     this.store = new Store({ dataDir: config.dataDir })
     this.book = new CustomerBook(this.store)
     this.scheduler = new Scheduler({}, { store: this.store, clock: this.clock, logger: this.log })
@@ -211,9 +220,10 @@ export class Agent {
 
   /** Applies `update` to the reliability book and stores it: how a fellow node's cover outcome is rated. */
   async updateReliability (update: (book: ReliabilityBook) => ReliabilityBook): Promise<ReliabilityBook> {
-    this.reliability = update(this.reliability)
-    await this.store.table<ReliabilityBook>('meta').put('reliability', this.reliability)
-    return this.reliability
+    const book = update(this.reliability)
+    this.reliability = book
+    await this.store.table<ReliabilityBook>('meta').put('reliability', book)
+    return book
   }
   clockNow (): number { return this.clock.now() }
 
@@ -241,7 +251,11 @@ export class Agent {
   }
 
   private decisions (): DecisionComponents {
-    return { book: this.book, ledger: this.ledger, port: this.port, clock: this.clock, config: this.config, reliability: () => this.reliability }
+    const pool = this.pool
+    return {
+      book: this.book, ledger: this.ledger, port: this.port, clock: this.clock, config: this.config, reliability: () => this.reliability,
+      ...(pool === undefined ? {} : { solve: async (problem: DispatchProblem) => await pool.run<SolvedDispatch>('dispatch', problem) })
+    }
   }
 
   private spawn (input: DrEventInput, snapshot?: SnapshotFrom<typeof drEventMachine>, fromState = '(none)'): void {

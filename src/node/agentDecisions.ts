@@ -7,7 +7,7 @@
  * Each function is idempotent for one event, modification and checkpoint: a re-run after a crash reserves
  * the same kW under the same reservation ids and sends customers the same revision.
  */
-import { dispatch, type DispatchProblem } from '../actors/dispatch/index.js'
+import { dispatch, type DispatchPlan as SolvedDispatch, type DispatchProblem } from '../actors/dispatch/index.js'
 import { matchIntra, type IntraCustomer } from '../actors/intra.js'
 import { allocateToPeers } from '../actors/inter.js'
 import { recordOutcome, reliabilityOf, type IntervalOutcome, type ReliabilityBook } from '../actors/reliability.js'
@@ -26,6 +26,8 @@ export interface DecisionComponents {
   clock: Clock
   config: NodeConfig
   reliability: () => ReliabilityBook
+  /** Solves a dispatch problem; the agent hands it to its worker pool so that polls and timers never wait on a solve. @default in this thread */
+  solve?: (problem: DispatchProblem) => Promise<SolvedDispatch>
 }
 
 /**
@@ -115,7 +117,7 @@ export async function planDispatch (d: DecisionComponents, request: DrRequest, e
     costDownPerKwh: Float64Array.from(rows.map(r => r.caps.costDownPerKwh)),
     pricePerKwh: new Float64Array(T)
   }
-  const solved = await dispatch(problem)
+  const solved = await (d.solve ?? dispatch)(problem)
   const setpointsKw: Record<string, number[]> = {}
   const reservations = []
   for (let i = 0; i < N; i++) {
@@ -222,7 +224,7 @@ export async function interMatch (d: DecisionComponents, request: DrRequest, res
   requestId: string): Promise<InterResult> {
   if (d.config.matchmaking !== 'full') return { committedKw: zeros(residualKw.length), residualKw, peersAsked: [] }
   const now = d.clock.now()
-  const offers = d.port.advertisedOffers(request.marketContext, now)
+  const offers = d.port.advertisedOffers(request.marketContext, now, { marketContext: request.marketContext, ...windowOf(request) })
   const book = d.reliability()
   // The residual is a deviation (delivered − requested); peers cover it by moving the other way.
   const asked = residualKw.map(r => -r)

@@ -108,7 +108,9 @@ const defaultRegistry = new URL(`./workers/tasks${extension}`, import.meta.url)
 function newWorker (workerData: unknown): Worker {
   if (!underTsx) return new Worker(workerEntry, { workerData })
   const bootstrap = `import(${JSON.stringify(tsxApiUrl())}).then(tsx => { tsx.register(); return import(${JSON.stringify(workerEntry.href)}) })`
-  return new Worker(bootstrap, { eval: true, workerData })
+  // The parent's `--import ./….ts` flags would fail in the worker before tsx is registered; the bootstrap
+  // registers tsx and worker.ts imports the polyfills itself.
+  return new Worker(bootstrap, { eval: true, workerData, execArgv: [] })
 }
 
 /**

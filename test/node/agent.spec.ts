@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { ManualClock } from '../../src/util/clock.js'
+import { WorkerPool } from '../../src/node/workerPool.js'
+import type { AgentComponents } from '../../src/node/agent.js'
 import { verifyTrail } from '../../src/node/auditChain.js'
 import { Community, enrol, get, MARKET, post, removeDir, simCustomers, startNode, Stepper, tempDir, type Running } from './agentFixtures.js'
 
@@ -20,11 +22,11 @@ describe('agent: a node with 20 customers on real HTTP and LevelDB', function ()
   })
 
   let stepper: Stepper
-  async function boot (overrides = {}) {
+  async function boot (overrides = {}, components: Partial<AgentComponents> = {}) {
     const clock = new ManualClock(Date.UTC(2026, 0, 1, 12))
     const customers = simCustomers(20)
     const community = new Community(customers, clock)
-    node = await startNode(dir, community, clock, overrides)
+    node = await startNode(dir, community, clock, overrides, components)
     await enrol(node.url, customers)
     await community.reportOnce(node.url, true)
     stepper = new Stepper(node, clock, STEP)
@@ -62,6 +64,27 @@ describe('agent: a node with 20 customers on real HTTP and LevelDB', function ()
     const status = await get(n.url, '/api/status')
     assert.equal(status.json.state, 'ready')
     assert.deepEqual(status.json.liveEvents, [])
+  })
+
+  it('solves the dispatch on a worker thread when given a pool, with the same result', async () => {
+    const pool = new WorkerPool({ size: 1 })
+    await pool.start()
+    const tasks: string[] = []
+    const run = pool.run.bind(pool)
+    pool.run = async <T>(task: string, input: unknown) => { tasks.push(task); return await run<T>(task, input) }
+    try {
+      const n = await boot({}, { pool })
+      await post(n.url, '/api/events', eventBody(n, 'ev-pool', [-15, -20, -10]))
+      const e = await finished(n, 'ev-pool')
+      assert.equal(e.state, 'completed')
+      assert.ok(tasks.includes('dispatch'), 'the solve went to the pool')
+      for (const r of e.intervals) assert.ok(Math.abs(r.deviationKw) <= 0.5, `interval ${r.index}: deviation ${r.deviationKw}`)
+      assert.ok(n.community.dispatches.has('ven-00'))
+    } finally {
+      await node?.stop()
+      node = undefined
+      await pool.stop()
+    }
   })
 
   it('covers a customer that stops acting mid-event with intra matchmaking in the same interval', async () => {

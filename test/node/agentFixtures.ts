@@ -8,7 +8,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Agent } from '../../src/node/agent.js'
+import { Agent, type AgentComponents } from '../../src/node/agent.js'
 import { ApiServer } from '../../src/node/apiServer.js'
 import type { CustomerChannel, CustomerDispatch } from '../../src/node/agentChannels.js'
 import { defaultConfig, type NodeConfig } from '../../src/node/config.js'
@@ -114,9 +114,10 @@ export async function tempDir (): Promise<string> {
 }
 
 /** Starts an agent on `dataDir` with its API on a free loopback port. */
-export async function startNode (dataDir: string, community: Community, clock: ScaledClock | ManualClock, overrides: Partial<NodeConfig> = {}): Promise<Running> {
+export async function startNode (dataDir: string, community: Community, clock: ScaledClock | ManualClock, overrides: Partial<NodeConfig> = {},
+  components: Partial<AgentComponents> = {}): Promise<Running> {
   const config: NodeConfig = { ...defaultConfig, nodeId: 'node-a', venName: 'node-a', dataDir, port: 0, adminToken: TOKEN, checksPerInterval: 2, reportGraceMs: 20_000, toleranceKw: 0.5, ...overrides }
-  const agent = new Agent(config, { clock, customers: community })
+  const agent = new Agent(config, { ...components, clock, customers: community })
   await agent.start()
   const server = new ApiServer({ host: '127.0.0.1', port: 0 }, { agent })
   await server.start()

@@ -7,4 +7,5 @@
 export type Task = (input: any) => unknown
 
 export const tasks: Record<string, Task> = {
+  dispatch: async (problem) => await (await import('../../actors/dispatch/index.js')).dispatch(problem)
 }
