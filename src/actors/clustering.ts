@@ -43,6 +43,13 @@ export interface ClusteringInit {
   k?: number
   /** Lloyd iterations at most; it stops earlier when no customer changes cluster. @default 100 */
   maxIterations?: number
+  /**
+   * Lloyd also stops once no centroid moved by more than this share of the data's RMS spread (the root of
+   * the total variance of the normalised features) in an iteration: the late iterations only trade a few
+   * boundary customers and barely change inertia or silhouette. 0 runs Lloyd to its fixed point.
+   * @default 0.005
+   */
+  tolerance?: number
   /** Exact silhouette up to this many customers, a seeded sample of this size above. @default 1000 */
   silhouetteSampleSize?: number
   /** Load-shape resolution used as features. @default 8 */
@@ -81,7 +88,7 @@ export class ClusteringError extends Error {
   }
 }
 
-const DEFAULTS = { k: 8, maxIterations: 100, silhouetteSampleSize: 1000, shapeBins: 8 }
+const DEFAULTS = { k: 8, maxIterations: 100, tolerance: 0.005, silhouetteSampleSize: 1000, shapeBins: 8 }
 
 function rawFeatures (customers: readonly ClusterFeatures[], shapeBins: number): { data: Float64Array, dims: number } {
   const dims = 6 + shapeBins
@@ -174,10 +181,12 @@ function kmeansPlusPlus (data: Float64Array, n: number, dims: number, k: number,
 /**
  * Lloyd's iterations with Hamerly's bounds: an upper bound on each customer's distance to its centroid and
  * a lower bound on the distance to any other; a customer whose bounds already decide its cluster is skipped,
- * so late iterations touch few customers. The result is exactly Lloyd's.
+ * so late iterations touch few customers. Each iteration is exactly Lloyd's; it stops at Lloyd's fixed point
+ * or, earlier, once the largest centroid move falls to `tolerance` × the RMS spread of the data.
  */
-function lloyd (data: Float64Array, n: number, dims: number, k: number, centroids: Float64Array, maxIterations: number):
-{ assignment: Int32Array, sizes: number[], inertia: number, iterations: number } {
+function lloyd (data: Float64Array, n: number, dims: number, k: number, centroids: Float64Array, maxIterations: number,
+  tolerance: number): { assignment: Int32Array, sizes: number[], inertia: number, iterations: number } {
+  const stopMove = tolerance * rmsSpread(data, n, dims)
   const assignment = new Int32Array(n).fill(-1)
   const upper = new Float64Array(n).fill(Infinity)
   const lower = new Float64Array(n)
@@ -187,6 +196,7 @@ function lloyd (data: Float64Array, n: number, dims: number, k: number, centroid
   const sums = new Float64Array(k * dims)
   const counts = new Int32Array(k)
   let iterations = 0
+  let lastPass = false
   for (; iterations < maxIterations; iterations++) {
     for (let c = 0; c < k; c++) {
       let nearest = Infinity
@@ -211,7 +221,7 @@ function lloyd (data: Float64Array, n: number, dims: number, k: number, centroid
       lower[i] = Math.sqrt(secondD)
       if (a !== best) { assignment[i] = best; changed++ }
     }
-    if (changed === 0) break
+    if (changed === 0 || lastPass) break
     sums.fill(0); counts.fill(0)
     for (let i = 0; i < n; i++) {
       const c = assignment[i] as number
@@ -242,6 +252,9 @@ function lloyd (data: Float64Array, n: number, dims: number, k: number, centroid
       lower[i] = emptied ? 0 : (lower[i] as number) - maxMove
     }
     if (emptied) upper.fill(Infinity)
+    // Converged: one more assignment step (cheap, the bounds skip almost everyone) so every customer ends
+    // with its nearest final centroid, then stop without moving the centroids again.
+    else if (maxMove <= stopMove) lastPass = true
   }
   const sizes = new Array<number>(k).fill(0)
   let inertia = 0
@@ -251,6 +264,18 @@ function lloyd (data: Float64Array, n: number, dims: number, k: number, centroid
     inertia += sqDist(data, i * dims, centroids, c * dims, dims)
   }
   return { assignment, sizes, inertia, iterations }
+}
+
+/** √(Σ_d variance of dimension d): the RMS distance of customers from their mean. */
+function rmsSpread (data: Float64Array, n: number, dims: number): number {
+  let total = 0
+  for (let d = 0; d < dims; d++) {
+    let s = 0; let ss = 0
+    for (let i = 0; i < n; i++) { const x = data[i * dims + d] as number; s += x; ss += x * x }
+    const m = s / n
+    total += Math.max(0, ss / n - m * m)
+  }
+  return Math.sqrt(total)
 }
 
 /** Mean silhouette over `sample` (indices), distances measured among the sample only, each pair once. */
@@ -302,7 +327,7 @@ function silhouetteSample (n: number, size: number, random: Random): Int32Array 
 function finish (customers: readonly ClusterFeatures[], features: { data: Float64Array, dims: number, scaling: FeatureScaling },
   k: number, centroids: Float64Array, random: Random, init: ClusteringInit): Clustering {
   const n = customers.length; const { data, dims } = features
-  const run = lloyd(data, n, dims, k, centroids, init.maxIterations ?? DEFAULTS.maxIterations)
+  const run = lloyd(data, n, dims, k, centroids, init.maxIterations ?? DEFAULTS.maxIterations, init.tolerance ?? DEFAULTS.tolerance)
   const sampleSize = init.silhouetteSampleSize ?? DEFAULTS.silhouetteSampleSize
   const sample = silhouetteSample(n, sampleSize, random)
   return {

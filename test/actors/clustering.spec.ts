@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { seededRandom } from '../../src/util/random.js'
-import { clusterCustomers, clusterProfiles, reclusterCustomers, type ClusterMemberFlex } from '../../src/actors/clustering.js'
+import { clusterCustomers, clusterProfiles, featureMatrix, reclusterCustomers, type ClusterMemberFlex } from '../../src/actors/clustering.js'
 import { archetypeCustomers, structurelessCustomers } from './synthetic.js'
 
 /** Share of customers whose cluster's majority archetype is their own. */
@@ -75,6 +75,21 @@ describe('actors/clustering', () => {
       const stepCost = p.downCostCurve.reduce((s, st) => s + st.costPerKwh * (st.capacityKw[0]! + st.capacityKw[1]!), 0)
       const ownCost = p.members.reduce((s, i) => s + flex[i]!.costDownPerKwh * (flex[i]!.flexDownKw[0]! + flex[i]!.flexDownKw[1]!), 0)
       assert.ok(Math.abs(stepCost - ownCost) < 1e-9)
+    }
+  })
+
+  it('the convergence tolerance stops Lloyd early at the same quality, every customer with its nearest centroid', () => {
+    const { customers } = archetypeCustomers(3000, seededRandom(21))
+    const exact = clusterCustomers(customers, seededRandom(4), { k: 16, tolerance: 0 })
+    const early = clusterCustomers(customers, seededRandom(4), { k: 16 })
+    assert.ok(early.iterations < exact.iterations, `${early.iterations} vs ${exact.iterations} iterations`)
+    assert.ok(early.inertia <= exact.inertia * 1.01, `inertia ${early.inertia} vs ${exact.inertia}`)
+    assert.ok(Math.abs(early.silhouette - exact.silhouette) < 0.02, `silhouette ${early.silhouette} vs ${exact.silhouette}`)
+    const { data, dims } = featureMatrix(customers, {}, early.scaling)
+    const sq = (i: number, c: number): number => early.centroids[c]!.reduce((s, x, d) => s + (data[i * dims + d]! - x) ** 2, 0)
+    for (let i = 0; i < customers.length; i++) {
+      const own = sq(i, early.assignment[i]!)
+      for (let c = 0; c < early.k; c++) assert.ok(own <= sq(i, c) + 1e-9, `customer ${i} is nearer centroid ${c}`)
     }
   })
 
