@@ -1,7 +1,7 @@
 /**
  * The node's HTTP server: the JSON API under `/api/`, and the customer-facing OpenADR services when a
  * payload handler is given (the node's VTN, behind src/openadr/http's OadrHttpServer with the API as its
- * fallback), on one port. Long-lived: start()/stop().
+ * fallback), on one port; a `front` handler (the dashboard) sees each request first. Long-lived: start()/stop().
  */
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -22,6 +22,8 @@ export interface ApiServerInit {
 export interface ApiServerComponents extends ApiComponents {
   /** The OpenADR services served at `/OpenADR2/Simple/2.0b/…` on the same port. @default none */
   oadr?: PayloadHandler
+  /** Tried before the JSON API (the dashboard's `handle`); resolves to false to pass the request on. @default none */
+  front?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>
 }
 
 export class ApiServer {
@@ -33,8 +35,9 @@ export class ApiServer {
   constructor (init: ApiServerInit, private readonly components: ApiServerComponents) {
     this.host = init.host ?? '127.0.0.1'
     this.port = init.port ?? 0
+    const front = components.front ?? (async () => false)
     const api = (req: IncomingMessage, res: ServerResponse): void => {
-      serveApi(req, res, this.components).then(served => {
+      front(req, res).then(async served => served || await serveApi(req, res, this.components)).then(served => {
         if (served) return
         res.writeHead(404, { 'content-type': 'application/json' })
         res.end(JSON.stringify({ error: 'not-found', message: 'no such path' }))

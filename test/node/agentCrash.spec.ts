@@ -158,6 +158,11 @@ describe('agent: SIGKILL mid-event and restart on the same data directory', func
         assert.deepEqual(mods, [...new Set(mods)].sort((x, y) => x - y), `${s.name} received modifications ${mods.join(',')}`)
       }
       assert.ok(sites.some(s => (s.received.get(`ev-oadr#${s.ven.venID as string}`) ?? []).length > 0), 'customers were dispatched over OpenADR')
+      // The dashboard is served on the node's port, in front of the JSON API.
+      const page = await fetch(`${url}/events/ev-oadr`)
+      assert.equal(page.status, 200)
+      assert.match(page.headers.get('content-type') ?? '', /text\/html/)
+      assert.match(await page.text(), /ev-oadr/)
       const lines = (await get(url, '/api/events/ev-oadr/audit')).json.lines as string[]
       assert.equal(verifyTrail(lines).valid, true)
       const entries = lines.slice(0, -1).map(l => JSON.parse(l) as { stateBefore: string, stateAfter: string })
