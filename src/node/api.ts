@@ -17,6 +17,8 @@ export interface ApiComponents {
   agent: Agent
   /** When customers may pick up their setpoints through the API (`PullChannel`, or the node's VTN). */
   pull?: { dispatchesOf: (venId: string) => CustomerDispatch[] }
+  /** The node's fellows on the mesh (`GET /api/peers`; src/node/mesh.ts). @default none (no mesh: an empty list) */
+  peers?: { peers: () => unknown[] }
 }
 
 class ApiError extends Error {
@@ -77,6 +79,7 @@ async function route (req: IncomingMessage, url: URL, api: ApiComponents): Promi
       return { lines: await agent.audit.export(id) }
     }
     if (resource === 'customers' && id === undefined) return agent.book.all()
+    if (resource === 'peers' && id === undefined) return api.peers?.peers() ?? []
     if (resource === 'customers' && id !== undefined && sub === 'readings') {
       if (agent.book.get(id) === undefined) throw new ApiError(404, 'unknown-customer', `no customer ${id}`)
       const from = Number(url.searchParams.get('fromMs') ?? 0)

@@ -65,6 +65,20 @@ export interface NodeConfig {
   reportGraceMs: number
   /** Simulated ms per real ms (1 in deployment). @default 1 */
   timeScale: number
+  /** Mesh peers to join through, comma-separated multiaddrs with /p2p/<id>; the mesh runs when set. */
+  bootstrap?: string
+  /** Mesh listen multiaddrs, comma-separated; the mesh runs when set. */
+  p2pListen?: string
+  /** File holding the private mesh key (`@libp2p/pnet` swarm-key format); absent: an open mesh. */
+  meshKey?: string
+  /** Peer ids allowed to connect, comma-separated; absent: anyone with the mesh key. */
+  allowPeers?: string
+  /** Region published in the node's directory record. @default '' */
+  region?: string
+  /** Discover fellows on the LAN by multicast DNS (the mesh runs when on). @default 'off' */
+  mdns: 'on' | 'off'
+  /** Market contexts the node serves on the mesh, comma-separated, besides its customers' ones. */
+  marketContexts?: string
 }
 
 type Kind = 'string' | 'number' | 'enum'
@@ -75,6 +89,8 @@ interface Option {
   env: string
   kind: Kind
   values?: readonly string[]
+  /** Given more than once, the values are joined with commas. */
+  repeatable?: boolean
   help: string
 }
 
@@ -106,7 +122,14 @@ const options: Option[] = [
   { key: 'checksPerInterval', flag: '--checks-per-interval', env: 'ADRMESH_CHECKS_PER_INTERVAL', kind: 'number', help: 'monitoring checkpoints per interval' },
   { key: 'customerPollMs', flag: '--customer-poll-ms', env: 'ADRMESH_CUSTOMER_POLL_MS', kind: 'number', help: 'poll period asked of customer VENs, ms' },
   { key: 'reportGraceMs', flag: '--report-grace-ms', env: 'ADRMESH_REPORT_GRACE_MS', kind: 'number', help: 'ms without a report before a customer lapses' },
-  { key: 'timeScale', flag: '--time-scale', env: 'ADRMESH_TIME_SCALE', kind: 'number', help: 'simulated ms per real ms (1: real time)' }
+  { key: 'timeScale', flag: '--time-scale', env: 'ADRMESH_TIME_SCALE', kind: 'number', help: 'simulated ms per real ms (1: real time)' },
+  { key: 'bootstrap', flag: '--bootstrap', env: 'ADRMESH_BOOTSTRAP', kind: 'string', repeatable: true, help: 'mesh multiaddr to join through (repeatable or comma list)' },
+  { key: 'p2pListen', flag: '--p2p-listen', env: 'ADRMESH_P2P_LISTEN', kind: 'string', repeatable: true, help: 'mesh listen multiaddr (repeatable or comma list)' },
+  { key: 'meshKey', flag: '--mesh-key', env: 'ADRMESH_MESH_KEY', kind: 'string', help: 'private mesh key file (libp2p pnet swarm key)' },
+  { key: 'allowPeers', flag: '--allow-peers', env: 'ADRMESH_ALLOW_PEERS', kind: 'string', repeatable: true, help: 'peer ids allowed to connect (comma list)' },
+  { key: 'region', flag: '--region', env: 'ADRMESH_REGION', kind: 'string', help: 'region in the mesh directory record' },
+  { key: 'mdns', flag: '--mdns', env: 'ADRMESH_MDNS', kind: 'enum', values: ['on', 'off'], help: 'LAN discovery by multicast DNS' },
+  { key: 'marketContexts', flag: '--market-contexts', env: 'ADRMESH_MARKET_CONTEXTS', kind: 'string', repeatable: true, help: 'market contexts served on the mesh (comma list)' }
 ]
 
 export const defaultConfig: NodeConfig = {
@@ -123,7 +146,8 @@ export const defaultConfig: NodeConfig = {
   checksPerInterval: 4,
   customerPollMs: 60_000,
   reportGraceMs: 900_000,
-  timeScale: 1
+  timeScale: 1,
+  mdns: 'off'
 }
 
 export class ConfigError extends Error {
@@ -176,7 +200,8 @@ function parseFlags (argv: string[]): { values: Map<string, string>, help: boole
     if (!known.has(flag)) throw new ConfigError(`unknown option '${flag}' (see --help)`)
     const value = eq === -1 ? argv[++i] : arg.slice(eq + 1)
     if (value === undefined) throw new ConfigError(`option ${flag} needs a value`)
-    values.set(flag, value)
+    const previous = values.get(flag)
+    values.set(flag, previous !== undefined && options.some(o => o.flag === flag && o.repeatable === true) ? `${previous},${value}` : value)
   }
   return { values, help: false }
 }

@@ -71,8 +71,11 @@ export interface InterMatchmakingPort {
   requestCover: (peerId: string, request: CoverRequest, options?: AskOptions) => Promise<Commitment>
   /** After the window: tell the requester what was delivered on its behalf. */
   reportOutcome: (requesterId: string, outcome: CoverOutcome, options?: AskOptions) => Promise<void>
-  /** Offers received from advertisements, still valid at `nowMs`. */
-  advertisedOffers: (marketContext: string, nowMs: number) => PeerOffer[]
+  /**
+   * Offers received from advertisements, still valid at `nowMs`; with `window`, each offer sliced to it
+   * (interval t of the offer is interval t of the window) and offers that do not cover it left out.
+   */
+  advertisedOffers: (marketContext: string, nowMs: number, window?: FlexWindow) => PeerOffer[]
   /** The inbound side: a peer's request arrives here; at most one handler. */
   onCoverRequest: (handler: InboundCoverHandler) => void
   onOutcome: (handler: InboundOutcomeHandler) => void
