@@ -224,7 +224,7 @@ export async function interMatch (d: DecisionComponents, request: DrRequest, res
   requestId: string): Promise<InterResult> {
   if (d.config.matchmaking !== 'full') return { committedKw: zeros(residualKw.length), residualKw, peersAsked: [] }
   const now = d.clock.now()
-  const offers = d.port.advertisedOffers(request.marketContext, now, { marketContext: request.marketContext, ...windowOf(request) })
+  const offers = d.port.advertisedOffers(request.marketContext, now)
   const book = d.reliability()
   // The residual is a deviation (delivered − requested); peers cover it by moving the other way.
   const asked = residualKw.map(r => -r)
