@@ -8,7 +8,7 @@
  * the same kW under the same reservation ids and sends customers the same revision.
  */
 import { dispatch, type DispatchPlan as SolvedDispatch, type DispatchProblem } from '../actors/dispatch/index.js'
-import { matchIntra, type IntraCustomer } from '../actors/intra.js'
+import { matchIntra, paperCapacityKw, type IntraCustomer } from '../actors/intra.js'
 import { allocateToPeers } from '../actors/inter.js'
 import { recordOutcome, reliabilityOf, type IntervalOutcome, type ReliabilityBook } from '../actors/reliability.js'
 import type { CustomerCapabilities } from '../machines/customerSession.js'
@@ -173,10 +173,12 @@ export async function intraMatch (d: DecisionComponents, request: DrRequest, pla
   const coveredKw = zeros(T)
   const residualKw = zeros(T)
   const chosen = new Set<string>()
+  // Equation (2)'s Σ fʲ rⱼ depends on forecasts and reliabilities, which the matches below leave alone: once.
+  const paperCapacity = d.config.intraStrategy === 'paper' ? paperCapacityKw(intra) : undefined
   for (const venId of deviations.keys()) {
     const index = intra.findIndex(c => c.customerId === venId)
     if (index === -1) continue
-    const match = matchIntra(intra, index, { strategy: d.config.intraStrategy, deadbandKw: d.config.toleranceKw / 10 })
+    const match = matchIntra(intra, index, { strategy: d.config.intraStrategy, deadbandKw: d.config.toleranceKw / 10, paperCapacityKw: paperCapacity })
     for (let t = 0; t < T; t++) {
       coveredKw[t] = (coveredKw[t] ?? 0) + (match.coveredKw[t] ?? 0)
       residualKw[t] = (residualKw[t] ?? 0) + (match.uncoveredKw[t] ?? 0)

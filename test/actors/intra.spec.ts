@@ -121,5 +121,6 @@ describe('actors/intra', () => {
     assert.throws(() => matchIntra(fixture(), 9), { name: 'IntraMatchError' })
     const bad = fixture(); bad[2] = { ...bad[2]!, flexUpKw: [1] }
     assert.throws(() => matchIntra(bad, 0), { name: 'IntraMatchError' })
+    assert.throws(() => matchIntra(fixture(), 0, { strategy: 'paper', paperCapacityKw: [1, 2, 3] }), { name: 'IntraMatchError' })
   })
 })
