@@ -13,6 +13,8 @@ import { CustomerVtn } from '../node/customerVtn.js'
 import { UpstreamVen } from '../node/upstreamVen.js'
 import { WorkerPool } from '../node/workerPool.js'
 import { AgentDashboardView, Dashboard } from '../dashboard/index.js'
+import { AgentMesh } from '../node/mesh.js'
+import { meshInitFromConfig } from '../node/meshConfig.js'
 import { UpstreamXmppConfigError, upstreamXmppOf } from '../node/upstreamXmpp.js'
 import { configHelp, ConfigError, loadConfig } from '../node/config.js'
 import { ScaledClock, systemClock, type Clock } from '../util/clock.js'
@@ -32,6 +34,14 @@ export async function run (argv: string[]): Promise<number> {
     return 0
   }
   const config = loaded.config
+  let meshInit
+  try {
+    meshInit = await meshInitFromConfig(config)
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    console.error(`adrmesh node: ${err.message}`)
+    return 2
+  }
   const log = pino({ level: config.logLevel, base: { nodeId: config.nodeId } })
   // The only place the wall clock enters: everything below reads this clock.
   const clock: Clock = config.timeScale === 1 ? systemClock : new ScaledClock(systemClock.now(), config.timeScale)
@@ -48,22 +58,26 @@ export async function run (argv: string[]): Promise<number> {
   }
   // Dispatch solves run on a worker thread: the VTN's polls and the interval timers never wait on one.
   const pool = new WorkerPool({ size: 1 }, { logger: log })
-  const agent = new Agent(config, { clock, customers, pool, logger: log, ...(upstream === undefined ? {} : { upstream }) })
+  const mesh = meshInit === null ? undefined : new AgentMesh(meshInit, { clock, log: log.child({ module: 'mesh' }) })
+  const agent = new Agent(config, { clock, customers, pool, logger: log, ...(upstream === undefined ? {} : { upstream }), ...(mesh === undefined ? {} : { port: mesh.port }) })
+  mesh?.bind(agent)
   customers.bind(agent)
   upstream?.bind(agent)
   // The dashboard's pages and read-only exports, in front of the JSON API on the same port (open to read, as the API's GETs are).
   const dashboard = new Dashboard({}, { view: new AgentDashboardView(agent), clock })
-  const server = new ApiServer({ host: config.host, port: config.port }, { agent, pull: customers, oadr: customers.handler, front: async (req, res) => await dashboard.handle(req, res) })
+  const server = new ApiServer({ host: config.host, port: config.port }, { agent, pull: customers, oadr: customers.handler, front: async (req, res) => await dashboard.handle(req, res), ...(mesh === undefined ? {} : { peers: mesh }) })
   try {
     await pool.start()
     await customers.start()
     await agent.start()
     await dashboard.start()
     await server.start()
+    await mesh?.start({ openadrEndpoint: `${server.url}/OpenADR2/Simple/2.0b` })
     await upstream?.start()
   } catch (err) {
     log.error({ err }, 'node failed to start')
     await upstream?.stop().catch(() => {})
+    await mesh?.stop().catch(() => {})
     await server.stop().catch(() => {})
     await dashboard.stop().catch(() => {})
     await agent.stop().catch(() => {})
@@ -72,12 +86,14 @@ export async function run (argv: string[]): Promise<number> {
     return 1
   }
   log.info({ url: server.url, dataDir: config.dataDir, restored: agent.liveEventIds(), upstream: config.upstreamTransport === 'xmpp' ? config.upstreamJid : config.upstreamUrl }, 'node listening')
+  if (mesh !== undefined) log.info({ peerId: mesh.peerId, multiaddrs: mesh.node.multiaddrs.map(String) }, 'mesh joined')
   const signal = await new Promise<string>(resolve => {
     process.once('SIGINT', () => { resolve('SIGINT') })
     process.once('SIGTERM', () => { resolve('SIGTERM') })
   })
   log.info({ signal }, 'shutting down')
   await upstream?.stop()
+  await mesh?.stop()
   await server.stop()
   await dashboard.stop()
   await agent.stop()

@@ -61,6 +61,8 @@ export class AgentMesh {
   private agent: Agent | undefined
   private timer: NodeJS.Timeout | undefined
   private republish: NodeJS.Timeout | undefined
+  /** Aborted at stop: a directory lookup in flight does not hold the node's shutdown. */
+  private lookups = new AbortController()
   private advertising: Promise<void> = Promise.resolve()
   private readonly clock: Clock
   private readonly log: MeshLog
@@ -94,6 +96,7 @@ export class AgentMesh {
     const { realNowMs } = this.components
     const node = new MeshNode({ ...this.init, ...overrides, marketContexts: this.marketContexts }, { clock: this.clock, log: this.log, ...(realNowMs === undefined ? {} : { realNowMs }) })
     this.meshNode = node
+    this.lookups = new AbortController()
     await node.start()
     node.port.onFlexQuery(async window => await this.offer(window))
     this.port.attach({ matchmaking: node.port, selfId: this.peerId, adverts: (mc, now) => node.adverts.adverts(mc, now) })
@@ -106,6 +109,7 @@ export class AgentMesh {
 
   async stop (): Promise<void> {
     if (this.timer === undefined) return
+    this.lookups.abort()
     clearTimeout(this.timer)
     this.timer = undefined
     clearTimeout(this.republish)
@@ -115,11 +119,13 @@ export class AgentMesh {
     await this.node.stop()
   }
 
-  /** Coalesces a burst of new fellows into one publication, a second after the last. */
+  /** Coalesces a burst of new fellows into one publication and lookup, a second after the last. */
   private readonly onConnect = (): void => {
     clearTimeout(this.republish)
     this.republish = setTimeout(() => {
-      this.node.publishRecord(AbortSignal.timeout(30_000)).catch(err => { this.log.debug({ err: (err as Error).message }, 'directory republish failed') })
+      this.node.publishRecord(AbortSignal.any([this.lookups.signal, AbortSignal.timeout(30_000)]))
+        .catch(err => { this.log.debug({ err: (err as Error).message }, 'directory republish failed') })
+        .then(async () => { await this.discover() }, () => {})
     }, 1000)
     this.republish.unref()
   }
@@ -128,6 +134,7 @@ export class AgentMesh {
     const every = this.init.advertEveryMs ?? 60_000
     this.timer = setTimeout(() => {
       this.advertising = this.advertise().catch(err => { this.log.warn({ err: (err as Error).message }, 'advertisement failed') })
+        .then(async () => { await this.discover() })
       void this.advertising.then(() => { if (this.timer !== undefined) this.schedule() })
     }, realDelayMs(this.clock, this.clock.now() + every))
   }
@@ -145,6 +152,13 @@ export class AgentMesh {
       const flex = await this.spare(window)
       if (flex === null) continue
       await this.node.publishAdvert({ ...window, validUntilMs: this.validUntil(), flexUpKw: flex.flexUpKw, flexDownKw: flex.flexDownKw })
+    }
+  }
+
+  /** Looks fellows up in the directory (DHT), so their verified records are known to `peers()`. */
+  async discover (): Promise<void> {
+    for (const marketContext of this.marketContexts) {
+      await this.node.fellows(marketContext, AbortSignal.any([this.lookups.signal, AbortSignal.timeout(10_000)])).catch(err => { this.log.debug({ err: (err as Error).message }, 'directory lookup failed') })
     }
   }
 
