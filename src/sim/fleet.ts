@@ -1,13 +1,17 @@
 /**
- * One node's simulated customers while an event runs: they receive the node's dispatches (the fleet is the
- * agent's `CustomerChannel`), behave as their hidden behaviour and the injected failures say, and report
- * their real flow as telemetry to the node at every tick. The fleet also meters what really happened per
- * interval (true flow, true baseline, cost), which is what the figures count: the utility's meter, not the
- * node's belief.
+ * One node's simulated customers, each a real OpenADR 2.0b VEN (src/openadr `Ven`) talking to the node's
+ * VTN (its `CustomerVtn`) over the in-process transport: it registers, offers the customer reports of
+ * docs/openadr-reports.md, polls for its eiEvents and answers them, follows the LOAD_DISPATCH setpoints of
+ * the events it opted into as its hidden behaviour and the injected failures say, and reports its real
+ * flow (TELEMETRY_USAGE), its forecast and its capabilities when the VTN's report requests fall due. The
+ * fleet also meters what really happened per interval (true flow, true baseline, cost), which is what the
+ * figures count: the utility's meter, not the node's belief.
  */
-import type { CustomerChannel, CustomerDispatch } from '../node/agentChannels.js'
-import type { Reading } from '../node/agentCustomers.js'
-import type { CustomerCapabilities } from '../machines/customerSession.js'
+import { Ven } from '../openadr/ven/ven.js'
+import type { PayloadSender } from '../openadr/transport.js'
+import type { Clock } from '../util/clock.js'
+import { customerReportOffer, forecastSeries, type CapabilityPoint, type ForecastSeries } from '../node/reportNames.js'
+import { customerEventId } from '../node/customerVtn.js'
 import { drawEventMode, respond, type EventMode, type InjectedFailure } from './behaviour.js'
 import { profileOf, streamFor, type CustomerProfile, type SyntheticCustomer, type Window } from './customers.js'
 
@@ -20,118 +24,177 @@ export interface FleetMeter {
   cost: number[]
 }
 
+export interface FleetInit {
+  customers: SyntheticCustomer[]
+  seed: number
+  /** The events' interval: the forecast step and the capabilities period. */
+  intervalMs: number
+  /** Forecast steps per report: enough to cover the next event from one report. */
+  forecastSteps: number
+  /** Telemetry sampling period offered (ms). */
+  telemetryPeriodMs: number
+  /** Poll period until the VTN asks for one (ms). */
+  pollFreqMs: number
+}
+
+export interface FleetComponents {
+  clock: Clock
+  /** Carries the customers' requests to their node's VTN. */
+  sender: PayloadSender
+}
+
 interface Active {
   window: Window
-  eventId: string
   profiles: Map<string, CustomerProfile>
   modes: Map<string, EventMode>
   failures: Map<string, InjectedFailure>
-  /** Per customer, the latest dispatch of each event it takes part in (the upstream one, fellows' covers). */
-  dispatches: Map<string, Map<string, CustomerDispatch>>
   sums: number[]
   ticks: number[]
   cost: number[]
   lastCostTickMs: number
 }
 
-export class Fleet implements CustomerChannel {
+const forecastNames = new Set<string>(forecastSeries)
+const forecastKey: Record<ForecastSeries, keyof CustomerProfile> = { baselineKw: 'forecastBaselineKw', flexUpKw: 'flexUpKw', flexDownKw: 'flexDownKw' }
+
+export class Fleet {
   readonly customers: SyntheticCustomer[]
-  private readonly byId: Map<string, SyntheticCustomer>
+  readonly vens: Map<string, Ven>
   private active: Active | undefined
+  /** Per customer, its flow at the last tick and whether it reported it (offline customers do not). */
+  private readonly last = new Map<string, { kw: number, reports: boolean }>()
+  /** Forecasts away from the event window, per customer: the last report's profile. */
+  private readonly ambient = new Map<string, { startMs: number, profile: CustomerProfile }>()
 
-  constructor (customers: SyntheticCustomer[], private readonly seed: number) {
-    this.customers = customers
-    this.byId = new Map(customers.map(c => [c.venId, c]))
+  constructor (private readonly init: FleetInit, private readonly components: FleetComponents) {
+    this.customers = init.customers
+    this.vens = new Map(init.customers.map(c => [c.venId, this.venOf(c)]))
   }
 
-  /** What the customer tells its node for a window: its forecast and what it says it can do. */
-  capabilities (c: SyntheticCustomer, window: Window): CustomerCapabilities {
-    const p = profileOf(c, window, this.seed)
-    return {
-      baselineKw: p.forecastBaselineKw,
-      flexUpKw: p.flexUpKw,
-      flexDownKw: p.flexDownKw,
-      forecastStartMs: window.startMs,
-      forecastIntervalMs: window.intervalMs,
-      costUpPerKwh: c.costUpPerKwh,
-      costDownPerKwh: c.costDownPerKwh,
-      minActivationKw: c.minActivationKw,
-      pvKw: c.pvKwp,
-      batteryKwh: c.battery?.capacityKwh ?? 0,
-      location: c.location
+  private venOf (c: SyntheticCustomer): Ven {
+    const i = this.init
+    const ven = new Ven({
+      venName: c.venId,
+      venID: c.venId,
+      reports: customerReportOffer({
+        marketContexts: c.marketContexts, telemetryPeriodMs: i.telemetryPeriodMs, forecastStepMs: i.intervalMs, forecastSteps: i.forecastSteps, capabilitiesPeriodMs: i.intervalMs
+      }),
+      defaultPollFreqMs: i.pollFreqMs
+    }, {
+      sender: this.components.sender,
+      clock: this.components.clock,
+      readReport: (rID, _startMs, endMs) => this.read(c, rID, endMs)
+    })
+    // A customer whose node is gone keeps failing to reach it; that is the node's problem, not the run's.
+    ven.on('error', () => {})
+    return ven
+  }
+
+  /** Registers every customer with its node and has it offer its reports (in chunks: the VTN stores each). */
+  async start (): Promise<void> {
+    const all = [...this.vens.values()]
+    for (let i = 0; i < all.length; i += 128) await Promise.all(all.slice(i, i + 128).map(async v => { await v.start() }))
+  }
+
+  async stop (): Promise<void> {
+    await Promise.all([...this.vens.values()].map(async v => { await v.stop() }))
+  }
+
+  /** What a customer's VEN reports for the data point `rID` of the period ending at `endMs`. */
+  private read (c: SyntheticCustomer, rID: string, endMs: number): number | undefined {
+    if (rID === 'usage') {
+      const l = this.last.get(c.venId)
+      return l?.reports === true ? l.kw : undefined
     }
-  }
-
-  /** Arms the fleet for an event: each customer's true profile and its hidden mode for this event. */
-  beginEvent (eventId: string, window: Window, eventIndex: number): void {
-    const profiles = new Map<string, CustomerProfile>()
-    const modes = new Map<string, EventMode>()
-    for (const c of this.customers) {
-      profiles.set(c.venId, profileOf(c, window, this.seed))
-      modes.set(c.venId, drawEventMode(streamFor(this.seed, c.index, 1_000 + eventIndex), c.behaviour))
-    }
-    const zeros = (): number[] => new Array<number>(window.intervals).fill(0)
-    this.active = {
-      window, eventId, profiles, modes, failures: new Map(), dispatches: new Map(), sums: zeros(), ticks: zeros(), cost: zeros(), lastCostTickMs: window.startMs
-    }
-  }
-
-  injectFailures (failures: Map<string, InjectedFailure>): void {
-    if (this.active !== undefined) for (const [venId, f] of failures) if (this.byId.has(venId)) this.active.failures.set(venId, f)
-  }
-
-  /** Customers dispatched by the event `eventId`. */
-  dispatchedIds (eventId: string): string[] {
-    return [...(this.active?.dispatches.entries() ?? [])].filter(([, m]) => m.has(eventId)).map(([venId]) => venId)
-  }
-
-  async distribute (venId: string, dispatch: CustomerDispatch): Promise<'optIn' | 'optOut'> {
-    const a = this.active
-    if (a === undefined || !this.byId.has(venId)) return 'optIn'
-    const mine = a.dispatches.get(venId) ?? new Map<string, CustomerDispatch>()
-    const had = mine.get(dispatch.eventId)
-    if (had === undefined || had.modificationNumber < dispatch.modificationNumber ||
-      (had.modificationNumber === dispatch.modificationNumber && had.revision <= dispatch.revision)) {
-      mine.set(dispatch.eventId, dispatch)
-    }
-    a.dispatches.set(venId, mine)
-    return 'optIn'
-  }
-
-  async cancel (venId: string, eventId: string): Promise<void> {
-    this.active?.dispatches.get(venId)?.delete(eventId)
+    const [series, k] = rID.split('.')
+    if (series !== undefined && k !== undefined && forecastNames.has(series)) return this.forecastAt(c, series as ForecastSeries, endMs, Number(k))
+    return this.capability(c, rID as CapabilityPoint)
   }
 
   /**
-   * The flow the customer is asked for at `atMs`: its forecast moved by every event's requested change
-   * (the node's ledger keeps the events' kW disjoint), or undefined when no event dispatches it then.
+   * Step k of a forecast sent at `endMs` covers [endMs + k·step, endMs + (k+1)·step); the node reads it for
+   * the interval that starts in that span, so it is that interval's forecast (of the armed event's window
+   * when it falls in it: what the customer forecasts is what the figures then compare with).
    */
-  private targetKw (venId: string, p: CustomerProfile, t: number, atMs: number): number | undefined {
-    const mine = this.active?.dispatches.get(venId)
-    if (mine === undefined) return undefined
+  private forecastAt (c: SyntheticCustomer, series: ForecastSeries, endMs: number, k: number): number {
+    const step = this.init.intervalMs
+    const a = this.active
+    if (a !== undefined) {
+      const t = Math.ceil((endMs + k * step - a.window.startMs) / step)
+      if (t >= 0 && t < a.window.intervals) return (a.profiles.get(c.venId)?.[forecastKey[series]][t]) ?? 0
+    }
+    let ambient = this.ambient.get(c.venId)
+    if (ambient?.startMs !== endMs) {
+      ambient = { startMs: endMs, profile: profileOf(c, { startMs: endMs, intervalMs: step, intervals: this.init.forecastSteps }, this.init.seed) }
+      this.ambient.set(c.venId, ambient)
+    }
+    return ambient.profile[forecastKey[series]][k] ?? 0
+  }
+
+  private capability (c: SyntheticCustomer, point: CapabilityPoint): number | undefined {
+    switch (point) {
+      case 'costUpPerKwh': return c.costUpPerKwh
+      case 'costDownPerKwh': return c.costDownPerKwh
+      case 'minActivationKw': return c.minActivationKw
+      case 'pvKw': return c.pvKwp
+      case 'batteryKwh': return c.battery?.capacityKwh ?? 0
+      case 'latitude': return c.location.lat
+      case 'longitude': return c.location.lon
+      default: return undefined
+    }
+  }
+
+  /** Arms the fleet for an event window: each customer's true profile and its hidden mode for this event. */
+  beginEvent (window: Window, eventIndex: number): void {
+    const profiles = new Map<string, CustomerProfile>()
+    const modes = new Map<string, EventMode>()
+    for (const c of this.customers) {
+      profiles.set(c.venId, profileOf(c, window, this.init.seed))
+      modes.set(c.venId, drawEventMode(streamFor(this.init.seed, c.index, 1_000 + eventIndex), c.behaviour))
+    }
+    const zeros = (): number[] => new Array<number>(window.intervals).fill(0)
+    this.last.clear()
+    this.active = { window, profiles, modes, failures: new Map(), sums: zeros(), ticks: zeros(), cost: zeros(), lastCostTickMs: window.startMs }
+  }
+
+  injectFailures (failures: Map<string, InjectedFailure>): void {
+    if (this.active !== undefined) for (const [venId, f] of failures) if (this.vens.has(venId)) this.active.failures.set(venId, f)
+  }
+
+  /** Customers that hold (and opted into) their share of the node's event `eventId`. */
+  dispatchedIds (eventId: string): string[] {
+    return [...this.vens.entries()].filter(([venId, ven]) => ven.events().some(h =>
+      h.optType === 'optIn' && h.event.eventDescriptor.eventID === customerEventId(eventId, venId))).map(([venId]) => venId)
+  }
+
+  /**
+   * The flow the customer is asked for at `atMs`: its forecast moved by the requested change of every
+   * eiEvent it opted into (the node's ledger keeps the events' kW disjoint), or undefined when none applies.
+   */
+  private targetKw (ven: Ven, p: CustomerProfile, t: number, atMs: number): number | undefined {
     const forecast = p.forecastBaselineKw[t] ?? 0
     let change = 0
     let any = false
-    for (const d of mine.values()) {
-      const k = Math.floor((atMs - d.startMs) / d.intervalMs)
-      const s = d.setpointsKw[k]
-      if (k < 0 || s === undefined) continue
+    for (const { event, optType } of ven.events()) {
+      if (optType !== 'optIn' || event.eventDescriptor.eventStatus === 'cancelled') continue
+      const signal = event.eiEventSignals.find(s => s.signalName === 'LOAD_DISPATCH')
+      const step = signal?.intervals[0]?.durationMs ?? 0
+      if (signal === undefined || !(step > 0)) continue
+      const k = Math.floor((atMs - event.eiActivePeriod.dtstartMs) / step)
+      const s = k < 0 ? undefined : signal.intervals[k]?.values[0]
+      if (s === undefined) continue
       change += s - forecast
       any = true
     }
     return any ? forecast + change : undefined
   }
 
-  /**
-   * One telemetry tick at `nowMs`: every customer acts, the reporting ones' readings are returned for the
-   * node, and the meter accumulates. Outside the event window nothing is metered and nothing reported.
-   */
-  tick (nowMs: number): Reading[] {
+  /** One tick at `nowMs`: every customer acts and the meter accumulates; outside the window nothing is metered. */
+  tick (nowMs: number): void {
     const a = this.active
-    if (a === undefined) return []
+    if (a === undefined) return
     const t = Math.floor((nowMs - a.window.startMs) / a.window.intervalMs)
-    if (t < 0 || t >= a.window.intervals) return []
-    const readings: Reading[] = []
+    if (t < 0 || t >= a.window.intervals) return
     const dtHours = Math.max(0, nowMs - a.lastCostTickMs) / 3_600_000
     a.lastCostTickMs = nowMs
     let sum = 0
@@ -144,7 +207,7 @@ export class Fleet implements CustomerChannel {
         mode: a.modes.get(c.venId) ?? 'comply',
         behaviour: c.behaviour,
         baselineKw,
-        setpointKw: this.targetKw(c.venId, p, t, nowMs),
+        setpointKw: this.targetKw(this.vens.get(c.venId) as Ven, p, t, nowMs),
         flexUpKw: p.trueFlexUpKw[t] ?? 0,
         flexDownKw: p.trueFlexDownKw[t] ?? 0,
         atMs: nowMs,
@@ -153,12 +216,11 @@ export class Fleet implements CustomerChannel {
       sum += r.flowKw
       const change = r.flowKw - baselineKw
       cost += Math.abs(change) * dtHours * (change > 0 ? c.costUpPerKwh : c.costDownPerKwh)
-      if (r.reports) readings.push({ venId: c.venId, atMs: nowMs, kw: r.flowKw })
+      this.last.set(c.venId, { kw: r.flowKw, reports: r.reports })
     }
     a.sums[t] = (a.sums[t] ?? 0) + sum
     a.ticks[t] = (a.ticks[t] ?? 0) + 1
     a.cost[t] = (a.cost[t] ?? 0) + cost
-    return readings
   }
 
   meter (): FleetMeter {

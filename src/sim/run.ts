@@ -1,20 +1,28 @@
 /**
- * A simulation run over the real system: N agents (src/node/agent.ts, each with its own LevelDB store, its
- * DR-event statecharts and, with strategy `full`, its own libp2p mesh node and peer id on 127.0.0.1), each
- * with its fleet of simulated customers as its customer channel, on one scaled clock. The utility asks each
- * node for a LOAD_DISPATCH setpoint per interval, events one after another; customers behave as their
- * hidden behaviour and the injected failures say and report telemetry; the nodes dispatch, monitor and
- * cover. The figures are what the fleets' meters measured plus what fellows reported delivering on a
- * node's behalf.
+ * A simulation run over the real system, on one scaled clock: a utility VTN (src/openadr `Vtn`) and N nodes,
+ * each an agent (src/node/agent.ts: its own LevelDB store, its DR-event statecharts and, with strategy
+ * `full`, its own libp2p mesh node and peer id on 127.0.0.1) with its CustomerVtn toward its customers and
+ * its UpstreamVen registered with the utility. Every simulated customer is a real VEN of its node's VTN
+ * (fleet.ts); OpenADR goes over the in-process transport (src/openadr/local.ts) through the same VTN and VEN
+ * code as over HTTP. The utility issues each node a LOAD_DISPATCH event, events one after another;
+ * customers answer, follow their setpoints as their hidden behaviour and the injected failures say, and
+ * report; the nodes dispatch, monitor and cover. The figures are what the fleets' meters measured plus what
+ * fellows reported delivering on a node's behalf.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { pino } from 'pino'
 import { Agent } from '../node/agent.js'
+import { CustomerVtn } from '../node/customerVtn.js'
+import { UpstreamVen } from '../node/upstreamVen.js'
+import { onWindow } from '../node/agentCustomers.js'
+import { Vtn } from '../openadr/vtn/vtn.js'
+import { localSender } from '../openadr/local.js'
+import { powerRealKw } from '../openadr/model/common.js'
 import { defaultConfig, type Matchmaking, type NodeConfig } from '../node/config.js'
 import type { CoverOutcome } from '../node/interMatchmaking.js'
-import type { DrRequest } from '../machines/drEventTypes.js'
 import { MeshNode } from '../p2p/meshNode.js'
 import { loadOrCreateIdentity } from '../p2p/identity.js'
 import { advertTopic } from '../p2p/constants.js'
@@ -59,8 +67,8 @@ export interface SimulationInit {
   dataDir?: string
   /** Called as simulated time passes. */
   onProgress?: (doneMs: number, totalMs: number) => void
-  /** Called once every node is running, with a node's HTTP-free handle (the demo prints where to look). */
-  onReady?: (agents: Agent[]) => void
+  /** Called once every node is running and its customers registered, with the nodes and the OpenADR parties. */
+  onReady?: (agents: Agent[], openadr: { utility: Vtn, customerVtns: CustomerVtn[] }) => void
 }
 
 export interface SimulationResult {
@@ -74,6 +82,8 @@ export interface SimulationResult {
 interface SimNode {
   label: string
   agent: Agent
+  customerVtn: CustomerVtn
+  upstream: UpstreamVen
   fleet: Fleet
   mesh: MeshNode | undefined
   inputs: IntervalInput[]
@@ -84,6 +94,9 @@ const marketContext = 'http://adrmesh.example/mc/sim'
 const checksPerInterval = 4
 /** Real time the nodes get to plan an event. */
 const planningTimeoutMs = 300_000
+/** Intervals between the utility's request and the event's start: the nodes plan while the clock runs. */
+const leadIntervals = 4
+const silent = pino({ level: 'silent' })
 
 export async function simulate (init: SimulationInit = {}): Promise<SimulationResult> {
   const p = {
@@ -108,42 +121,48 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
   if (!(p.failureRate >= 0 && p.failureRate <= 1)) throw new SimulationError(`failure rate must be in [0, 1], got ${p.failureRate}`)
   const intervalMs = p.intervalSeconds * 1000
   const origin = init.startMs ?? Date.UTC(2026, 2, 17, 16)
-  const clock = new SimClock(origin - intervalMs, p.timeScale)
+  // The clock stands still while the nodes start and their customers register: setup takes no simulated
+  // time. It runs from the first report on, since the customers' VENs report on its timers.
+  const clock = new SimClock(origin - (leadIntervals + 2) * intervalMs, p.timeScale)
   let firstStart = origin
   const root = init.dataDir ?? await mkdtemp(join(tmpdir(), 'adrmesh-sim-'))
   const wallStart = performance.now()
   let peakRss = process.memoryUsage().rss
   const nodes: SimNode[] = []
   const outcomes = new Map<string, CoverOutcome[]>()
+  const utility = new Vtn({ vtnID: 'utility', pollFreqMs: intervalMs / checksPerInterval }, { clock })
   try {
-    for (let i = 0; i < p.agents; i++) nodes.push(await startNode(i, p.strategy, p.customers, p.seed, root, clock, init.nodeToleranceKw ?? 0.2, outcomes))
+    await utility.start()
+    const sim: NodeSetup = { strategy: p.strategy, customers: p.customers, seed: p.seed, root, clock, intervalMs, intervals: p.intervals, toleranceKw: init.nodeToleranceKw ?? 0.2, outcomes, utility }
+    for (let i = 0; i < p.agents; i++) nodes.push(await startNode(i, sim))
     if (p.strategy === 'full' && p.agents > 1) await joinMesh(nodes)
-    init.onReady?.(nodes.map(n => n.agent))
+    for (const n of nodes) await n.fleet.start()
+    clock.resume()
+    init.onReady?.(nodes.map(n => n.agent), { utility, customerVtns: nodes.map(n => n.customerVtn) })
     const spanMs = p.intervals * intervalMs
     const totalMs = p.events * spanMs
     for (let e = 0; e < p.events; e++) {
-      // The clock stands still while customers register and the nodes plan: setup takes no simulated time.
-      clock.pause()
-      const window: Window = { startMs: Math.ceil((clock.now() + intervalMs) / intervalMs) * intervalMs, intervalMs, intervals: p.intervals }
+      const window: Window = { startMs: Math.ceil((clock.now() + (leadIntervals + 1) * intervalMs) / intervalMs) * intervalMs, intervalMs, intervals: p.intervals }
       if (e === 0) firstStart = window.startMs
-      const eventId = `sim-event-${e}`
       const live = nodes.filter(n => n.alive)
-      await Promise.all(live.map(async n => { await registerCustomers(n, window, clock.now()) }))
-      for (const n of live) n.fleet.beginEvent(eventId, window, e)
+      const armedAtMs = clock.now()
+      for (const n of live) n.fleet.beginEvent(window, e)
+      // The utility sizes each request against what the node's customers forecast for this window.
+      await waitForecasts(live, armedAtMs)
       // Fellows answer a flexibility query from their last advertisement: advertise before anyone asks.
       await Promise.all(live.map(async n => { await advertise(n, window, clock.now()) }))
-      await Promise.all(live.map(async n => await n.agent.submit(requestFor(n, eventId, window, p.requestFraction))))
-      await waitPlanned(live, eventId)
-      clock.resume()
+      const eventIds = new Map(live.map(n => [n, `${n.label}-event-${e}`]))
+      for (const n of live) await issueEvent(utility, n, eventIds.get(n) as string, window, p.requestFraction)
+      await waitPlanned(live, eventIds)
       await runWindow(nodes, clock, window, {
-        eventId,
+        eventIds: [...eventIds.values()],
         failures: { failureRate: p.failureRate, ...(init.killNode !== undefined ? { killNode: init.killNode } : {}) },
         random: streamFor(p.seed, 0x5eed, 7 + e),
         progress: doneMs => { init.onProgress?.(e * spanMs + doneMs, totalMs) },
         sampleRss: () => { peakRss = Math.max(peakRss, process.memoryUsage().rss) }
       })
       await settle(nodes)
-      for (const n of nodes) n.inputs.push(...intervalInputs(n, eventId, window, outcomes))
+      for (const n of nodes) n.inputs.push(...intervalInputs(n, eventIds.get(n) ?? `${n.label}-event-${e}`, window, outcomes))
     }
     init.onProgress?.(totalMs, totalMs)
     const agents = nodes.map(n => agentFigures({ agentId: n.label, intervalMs, intervals: n.inputs }, { tolerance: p.tolerance }))
@@ -155,22 +174,37 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
       peakRssBytes: Math.max(peakRss, process.memoryUsage().rss)
     }
   } finally {
-    await Promise.allSettled(nodes.map(async n => { await n.agent.stop(); await n.mesh?.stop() }))
+    await Promise.allSettled(nodes.map(async n => { await n.fleet.stop() }))
+    await Promise.allSettled(nodes.map(async n => { await stopNode(n) }))
+    await utility.stop()
     if (init.dataDir === undefined) await rm(root, { recursive: true, force: true })
   }
 }
 
-async function startNode (i: number, strategy: Matchmaking, customers: number, seed: number, root: string, clock: Clock,
-  toleranceKw: number, outcomes: Map<string, CoverOutcome[]>): Promise<SimNode> {
-  const dir = join(root, `agent-${i}`)
+interface NodeSetup {
+  strategy: Matchmaking
+  customers: number
+  seed: number
+  root: string
+  clock: Clock
+  intervalMs: number
+  intervals: number
+  toleranceKw: number
+  outcomes: Map<string, CoverOutcome[]>
+  utility: Vtn
+}
+
+/** A node as `adrmesh node` builds it (agent, CustomerVtn, UpstreamVen, mesh), with OpenADR in process. */
+async function startNode (i: number, s: NodeSetup): Promise<SimNode> {
+  const dir = join(s.root, `agent-${i}`)
   let mesh: MeshNode | undefined
   let nodeId = `agent-${i}`
-  if (strategy === 'full') {
+  if (s.strategy === 'full') {
     // The agent's node id is its peer id: fellows address requests, outcomes and reliabilities by it.
     nodeId = peerIdFromPrivateKey(await loadOrCreateIdentity(join(dir, 'mesh'))).toString()
-    mesh = new MeshNode({ dataDir: join(dir, 'mesh'), marketContexts: [marketContext], listen: ['/ip4/127.0.0.1/tcp/0'], region: 'sim' }, { clock })
+    mesh = new MeshNode({ dataDir: join(dir, 'mesh'), marketContexts: [marketContext], listen: ['/ip4/127.0.0.1/tcp/0'], region: 'sim' }, { clock: s.clock })
   }
-  const fleet = new Fleet(generateCustomers({ seed, firstIndex: i * customers, count: customers, venIdPrefix: `a${i}-ven`, marketContexts: [marketContext] }), seed)
+  const pollMs = s.intervalMs / checksPerInterval
   const config: NodeConfig = {
     ...defaultConfig,
     nodeId,
@@ -178,22 +212,41 @@ async function startNode (i: number, strategy: Matchmaking, customers: number, s
     dataDir: join(dir, 'node'),
     port: 0,
     logLevel: 'silent',
-    matchmaking: strategy,
-    toleranceKw,
+    matchmaking: s.strategy,
+    toleranceKw: s.toleranceKw,
     checksPerInterval,
+    customerPollMs: pollMs,
     reportGraceMs: 900_000,
-    timeScale: clock.timeScale
+    timeScale: s.clock.timeScale
   }
+  const customerVtn = new CustomerVtn({ vtnID: nodeId, dataDir: config.dataDir, pollFreqMs: pollMs }, { clock: s.clock, logger: silent })
+  const upstream = new UpstreamVen({ upstreamUrl: 'local://utility', venName: `agent-${i}`, telemetryPeriodMs: pollMs, pollFreqMs: pollMs },
+    { clock: s.clock, logger: silent, sender: localSender(s.utility.handler) })
   if (mesh !== undefined) await mesh.start()
-  const agent = new Agent(config, { clock, customers: fleet, ...(mesh !== undefined ? { port: mesh.port } : {}) })
+  const agent = new Agent(config, { clock: s.clock, customers: customerVtn, upstream, ...(mesh !== undefined ? { port: mesh.port } : {}) })
+  customerVtn.bind(agent)
+  upstream.bind(agent)
+  await customerVtn.start()
   await agent.start()
+  await upstream.start()
+  const customers = generateCustomers({ seed: s.seed, firstIndex: i * s.customers, count: s.customers, venIdPrefix: `a${i}-ven`, marketContexts: [marketContext] })
+  const fleet = new Fleet({ customers, seed: s.seed, intervalMs: s.intervalMs, forecastSteps: s.intervals + leadIntervals + 3, telemetryPeriodMs: pollMs, pollFreqMs: pollMs },
+    { clock: s.clock, sender: localSender(customerVtn.handler) })
   // The agent does not listen for outcomes itself; the simulator keeps them to credit peers' delivery.
+  const outcomes = s.outcomes
   mesh?.port.onOutcome(async outcome => {
     const list = outcomes.get(nodeId) ?? []
     list.push(outcome)
     outcomes.set(nodeId, list)
   })
-  return { label: `agent-${i}`, agent, fleet, mesh, inputs: [], alive: true }
+  return { label: `agent-${i}`, agent, customerVtn, upstream, fleet, mesh, inputs: [], alive: true }
+}
+
+async function stopNode (n: SimNode): Promise<void> {
+  await n.upstream.stop()
+  await n.agent.stop()
+  await n.customerVtn.stop()
+  await n.mesh?.stop()
 }
 
 /** Every node joins through node 0 and waits until it sees all the others on the advert topic. */
@@ -212,45 +265,60 @@ async function joinMesh (nodes: SimNode[]): Promise<void> {
   }
 }
 
-/** Each customer registers once and sends its forecast and flexibility for the window (in chunks: LevelDB takes concurrent writes). */
-async function registerCustomers (n: SimNode, window: Window, nowMs: number): Promise<void> {
-  const customers = n.fleet.customers
-  for (let i = 0; i < customers.length; i += 256) {
-    await Promise.all(customers.slice(i, i + 256).map(async c => {
-      if (n.agent.book.get(c.venId) === undefined) await n.agent.book.register(c.venId, c.venId, c.marketContexts, nowMs)
-      await n.agent.book.setCapabilities(c.venId, n.fleet.capabilities(c, window))
-    }))
+/** Waits until every customer of every node has reported a forecast made after `sinceMs` (and its capabilities). */
+async function waitForecasts (nodes: SimNode[], sinceMs: number): Promise<void> {
+  const until = Date.now() + planningTimeoutMs
+  const ready = (n: SimNode): boolean => n.fleet.customers.every(c => {
+    const caps = n.agent.book.get(c.venId)?.capabilities
+    return caps != null && caps.forecastStartMs > sinceMs && caps.costDownPerKwh > 0
+  })
+  while (!nodes.every(ready)) {
+    if (Date.now() > until) throw new SimulationError(`customers of ${nodes.filter(n => !ready(n)).map(n => n.label).join(', ')} sent no forecast`)
+    await sleep(10)
   }
 }
 
-/** The utility's LOAD_DISPATCH: the node's forecast aggregate lowered by a share of its declared flexibility. */
-function requestFor (n: SimNode, eventId: string, window: Window, fraction: number): DrRequest {
-  const amountsKw = Array.from({ length: window.intervals }, (_, t) => {
-    let base = 0
-    let down = 0
-    for (const c of n.agent.book.inMarket(marketContext)) {
-      base += c.capabilities?.baselineKw[t] ?? 0
-      down += c.capabilities?.flexDownKw[t] ?? 0
-    }
-    return base - fraction * down
+/**
+ * The utility's LOAD_DISPATCH to a node's UpstreamVen: the aggregate the node's customers forecast,
+ * lowered by a share of the flexibility they declare, per interval.
+ */
+async function issueEvent (utility: Vtn, n: SimNode, eventID: string, window: Window, fraction: number): Promise<void> {
+  const venID = n.upstream.ven.venID
+  if (venID === undefined) throw new SimulationError(`${n.label} is not registered with the utility`)
+  const base = new Array<number>(window.intervals).fill(0)
+  const down = new Array<number>(window.intervals).fill(0)
+  for (const c of n.agent.book.inMarket(marketContext)) {
+    if (c.capabilities == null) continue
+    onWindow(c.capabilities.baselineKw, c.capabilities, window).forEach((v, t) => { base[t] = (base[t] ?? 0) + v })
+    onWindow(c.capabilities.flexDownKw, c.capabilities, window).forEach((v, t) => { down[t] = (down[t] ?? 0) + v })
+  }
+  await utility.createEvent({
+    eventID,
+    marketContext,
+    dtstartMs: window.startMs,
+    signals: [{
+      signalName: 'LOAD_DISPATCH', signalType: 'setpoint', signalID: 'setpoint', itemBase: powerRealKw(),
+      intervals: base.map((b, t) => ({ durationMs: window.intervalMs, uid: String(t), values: [b - fraction * (down[t] ?? 0)] }))
+    }],
+    targets: { venIDs: [venID] },
+    responseRequired: 'always'
   })
-  return { eventId, modificationNumber: 0, origin: 'upstream', marketContext, startMs: window.startMs, intervalMs: window.intervalMs, amountsKw, signalType: 'setpoint' }
 }
 
 interface WindowRun {
-  eventId: string
+  eventIds: string[]
   failures: FailureInit
   random: ReturnType<typeof streamFor>
   progress: (doneMs: number) => void
   sampleRss: () => void
 }
 
-/** Drives the window: telemetry ticks, failures at event start, adverts each interval, a node killed if asked. */
+/** Drives the window: customer ticks, failures at event start, adverts each interval, a node killed if asked. */
 async function runWindow (nodes: SimNode[], clock: Clock, window: Window, run: WindowRun): Promise<void> {
   const endMs = window.startMs + window.intervals * window.intervalMs
   const tickMs = window.intervalMs / checksPerInterval / 4
   await sleep(realDelayMs(clock, window.startMs))
-  const dispatched = nodes.flatMap(n => n.fleet.dispatchedIds(run.eventId))
+  const dispatched = nodes.flatMap(n => run.eventIds.flatMap(id => n.fleet.dispatchedIds(id)))
   const plan = planFailures(run.random, run.failures, dispatched, window, nodes.length)
   for (const n of nodes) n.fleet.injectFailures(plan.customers)
   let nextAdvert = window.startMs
@@ -261,18 +329,14 @@ async function runWindow (nodes: SimNode[], clock: Clock, window: Window, run: W
       const victim = nodes[plan.killNode.agentIndex]
       if (victim?.alive === true) {
         victim.alive = false
-        await victim.agent.stop()
-        await victim.mesh?.stop()
+        await stopNode(victim)
       }
     }
     if (now >= nextAdvert) {
       nextAdvert += window.intervalMs
       await Promise.all(nodes.map(async n => { await advertise(n, window, now) }))
     }
-    await Promise.all(nodes.map(async n => {
-      const readings = n.fleet.tick(now)
-      if (n.alive && readings.length > 0) await n.agent.book.record(readings)
-    }))
+    for (const n of nodes) n.fleet.tick(now)
     run.progress(Math.min(now, endMs) - window.startMs)
     run.sampleRss()
     nextTick = Math.max(nextTick + tickMs, now)
@@ -290,16 +354,16 @@ async function advertise (n: SimNode, window: Window, nowMs: number): Promise<vo
   }).catch(() => {})
 }
 
-/** Waits (the clock paused) until every node's event is planned and sent to its customers, or fails. */
-async function waitPlanned (nodes: SimNode[], eventId: string): Promise<void> {
+/** Waits until every node has taken the utility's event and planned and sent it to its customers, or fails. */
+async function waitPlanned (nodes: SimNode[], eventIds: Map<SimNode, string>): Promise<void> {
   const until = Date.now() + planningTimeoutMs
   const planned = (n: SimNode): boolean => {
-    const state = n.agent.event(eventId)?.state ?? ''
+    const state = n.agent.event(eventIds.get(n) ?? '')?.state ?? ''
     return state !== '' && state !== 'received' && state !== 'deciding' && (!state.startsWith('scheduled.') || state === 'scheduled.waitingStart')
   }
   while (!nodes.every(planned)) {
     if (Date.now() > until) {
-      const late = nodes.filter(n => !planned(n)).map(n => `${n.label} (${n.agent.event(eventId)?.state ?? 'no event'})`)
+      const late = nodes.filter(n => !planned(n)).map(n => `${n.label} (${n.agent.event(eventIds.get(n) ?? '')?.state ?? 'no event'})`)
       throw new SimulationError(`still planning ${planningTimeoutMs / 1000} s after the request: ${late.join(', ')}`)
     }
     await sleep(10)

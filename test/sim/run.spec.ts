@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { simulate, type SimulationResult } from '../../src/sim/run.js'
 import type { Agent } from '../../src/node/agent.js'
+import type { Vtn } from '../../src/openadr/vtn/vtn.js'
+import type { CustomerVtn } from '../../src/node/customerVtn.js'
 
 const small = { agents: 2, customers: 24, intervals: 4, seed: 7, failureRate: 0.25, timeScale: 1800 }
 
@@ -8,10 +10,11 @@ describe('sim/run: a small seeded simulation over real nodes', function () {
   this.timeout(120_000)
   const results: Record<string, SimulationResult> = {}
   const agents: Record<string, Agent[]> = {}
+  const openadr: Record<string, { utility: Vtn, customerVtns: CustomerVtn[] }> = {}
 
   before(async () => {
     for (const strategy of ['none', 'intra', 'full'] as const) {
-      results[strategy] = await simulate({ ...small, strategy, onReady: a => { agents[strategy] = a } })
+      results[strategy] = await simulate({ ...small, strategy, onReady: (a, o) => { agents[strategy] = a; openadr[strategy] = o } })
     }
   })
 
@@ -22,6 +25,36 @@ describe('sim/run: a small seeded simulation over real nodes', function () {
         assert.equal(upstream.length, 1, strategy)
         assert.equal(upstream[0]!.state, 'completed', `${strategy}: ${upstream[0]!.state} ${upstream[0]!.failure ?? ''}`)
         assert.ok(upstream[0]!.intervals.every(i => i.deliveredKw !== null))
+      }
+    }
+  })
+
+  it('the utility VTN registered every node as its VEN and each node opted into its LOAD_DISPATCH event', () => {
+    for (const strategy of ['none', 'intra', 'full']) {
+      const { utility } = openadr[strategy]!
+      const nodeVens = utility.registrations().map(r => r.venID).sort()
+      assert.equal(nodeVens.length, 2, strategy)
+      const events = utility.events()
+      assert.equal(events.length, 2, strategy)
+      for (const e of events) {
+        assert.equal(e.eiEventSignals[0]!.signalName, 'LOAD_DISPATCH')
+        const responses = utility.eventResponses(e.eventDescriptor.eventID)
+        assert.deepEqual(responses.map(r => r.optType), ['optIn'], `${strategy} ${e.eventDescriptor.eventID}`)
+        assert.ok(nodeVens.includes(responses[0]!.venID))
+      }
+    }
+  })
+
+  it('every customer is a VEN registered with its node’s VTN that answered its eiEvent', () => {
+    for (const strategy of ['none', 'intra', 'full']) {
+      for (const [i, c] of openadr[strategy]!.customerVtns.entries()) {
+        const registered = c.vtn.registrations().map(r => r.venID)
+        assert.equal(registered.length, 24, strategy)
+        assert.ok(registered.every(v => v.startsWith(`a${i}-ven`)))
+        // Each customer's share of the node's upstream event (covers for fellows may come too late to be polled).
+        const shares = c.vtn.events().filter(e => e.eventDescriptor.eventID.startsWith(`agent-${i}-event-0#`))
+        assert.ok(shares.length > 0, `${strategy}: node ${i} dispatched no customer`)
+        for (const e of shares) assert.ok(c.vtn.eventResponses(e.eventDescriptor.eventID).length > 0, `${strategy}: ${e.eventDescriptor.eventID} was not answered`)
       }
     }
   })
