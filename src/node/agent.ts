@@ -3,7 +3,9 @@
  * decisions of agentDecisions.ts, and owns what makes them durable:
  * - every transition is appended to the event's audit trail, in the same atomic batch as the actor's
  *   persisted snapshot and its summary (table `events`), before any effect of the transition goes out:
- *   effect actions wait in an outbox, and invoked actors wait for that write before they act;
+ *   effect actions wait in an outbox stored in that same batch (table `meta`, keys `outbox:…`) and are deleted once sent, so
+ *   an effect the process died before sending (or that failed) is sent on the next start; invoked actors
+ *   wait for that write before they act;
  * - every wait is a timer of the durable scheduler (kind `dr-wait`) on an absolute deadline;
  * - on start, every live event actor is restored from its snapshot and carries on.
  * The node's own lifecycle is the node chart (starting → ready → draining → stopped).
@@ -25,7 +27,7 @@ import { noPeers, type Commitment, type CoverRequest, type InterMatchmakingPort 
 import { CustomerBook, onWindow, windowOf } from './agentCustomers.js'
 import { holderOf, type DecisionComponents } from './agentDecisions.js'
 import { noUpstream, type CustomerChannel, type UpstreamChannel } from './agentChannels.js'
-import { eventImplementations } from './agentEvent.js'
+import { eventImplementations, runEffect, type Effect } from './agentEvent.js'
 import type { NodeConfig } from './config.js'
 import type { WorkerPool } from './workerPool.js'
 import type { DispatchPlan as SolvedDispatch, DispatchProblem } from '../actors/dispatch/index.js'
@@ -59,6 +61,7 @@ export interface EventSummary {
 }
 
 interface PersistedEvent { input: DrEventInput, snapshot: unknown }
+interface PendingEffect { eventId: string, effect: Effect }
 
 export class AgentError extends Error {
   constructor (message: string, readonly code: 'not-ready' | 'duplicate' | 'unknown-event' | 'stale' = 'not-ready') {
@@ -94,6 +97,7 @@ export class Agent {
   private readonly waiters = new Map<string, (out: WaitUntilOutput) => void>()
   private readonly peerAnswers = new Map<string, (answer: OptAnswer) => void>()
   private reliability: ReliabilityBook = {}
+  private outboxSeq = 0
   private readonly lifecycle
 
   constructor (config: NodeConfig, components: AgentComponents) {
@@ -146,6 +150,7 @@ export class Agent {
     await this.customers.recover?.()
     this.reliability = (await this.store.table<ReliabilityBook>('meta').get('reliability')) ?? {}
     for (const s of await this.store.table<EventSummary>('events').values()) this.summaries.set(s.eventId, s)
+    await this.sendStoredEffects()
     const snapshots = this.store.table<PersistedEvent>('snapshots')
     for (const [key, persisted] of await snapshots.entries({ gte: 'event:', lt: 'event:\uffff' })) {
       const summary = this.summaries.get(key.slice('event:'.length))
@@ -250,6 +255,23 @@ export class Agent {
     }
   }
 
+  /** The outbox lives in table `meta` under `outbox:` keys. */
+  private get outbox () { return this.store.table<PendingEffect>('meta') }
+
+  /** Effects stored with their transition and not known to be sent (a crash, or a failed send): send them now. */
+  private async sendStoredEffects (): Promise<void> {
+    for (const [key, pending] of await this.outbox.entries({ gte: 'outbox:', lt: 'outbox:\uffff' })) {
+      // Kept entries keep their keys: new ones are numbered after them.
+      this.outboxSeq = Math.max(this.outboxSeq, Number(key.slice(key.lastIndexOf('\0') + 1)) + 1)
+      try {
+        await runEffect(pending.effect, this.upstream, () => {})
+        await this.outbox.del(key)
+      } catch (err) {
+        this.log.warn({ err, eventId: pending.eventId, effect: pending.effect.kind }, 'stored effect failed again; kept for the next start')
+      }
+    }
+  }
+
   private decisions (): DecisionComponents {
     const pool = this.pool
     return {
@@ -261,7 +283,7 @@ export class Agent {
   private spawn (input: DrEventInput, snapshot?: SnapshotFrom<typeof drEventMachine>, fromState = '(none)'): void {
     const eventId = input.request.eventId
     const records: TransitionRecord[] = []
-    const outbox: Array<() => Promise<void>> = []
+    const outbox: Effect[] = []
     const implementations = eventImplementations({
       eventId,
       decisions: this.decisions(),
@@ -270,12 +292,7 @@ export class Agent {
       afterPersist: async () => { await Promise.resolve(); await this.live.get(eventId)?.queue },
       waitUntil: async (wait, signal) => await this.waitUntil(eventId, wait, signal),
       upstream: this.upstream,
-      peerAnswered: answer => {
-        const requestId = answer.peer?.requestId
-        if (requestId === undefined) return
-        this.peerAnswers.get(requestId)?.(answer)
-        this.peerAnswers.delete(requestId)
-      },
+      peerAnswered: answer => { this.answerPeer(answer) },
       aggregateBaseline: request => this.aggregateBaseline(request),
       reliabilityUpdated: async (book) => {
         this.reliability = book
@@ -306,6 +323,13 @@ export class Agent {
     actor.start()
   }
 
+  private answerPeer (answer: OptAnswer): void {
+    const requestId = answer.peer?.requestId
+    if (requestId === undefined) return
+    this.peerAnswers.get(requestId)?.(answer)
+    this.peerAnswers.delete(requestId)
+  }
+
   private summarise (input: DrEventInput, snap: SnapshotFrom<typeof drEventMachine>): EventSummary {
     const ctx = snap.context
     return {
@@ -321,10 +345,12 @@ export class Agent {
   }
 
   private async persist (eventId: string, input: DrEventInput, snapshot: unknown, summary: EventSummary,
-    records: TransitionRecord[], effects: Array<() => Promise<void>>): Promise<void> {
+    records: TransitionRecord[], effects: Effect[]): Promise<void> {
+    const pending = effects.map(effect => ({ key: `outbox:${eventId}\0${String(this.outboxSeq++).padStart(12, '0')}`, effect }))
     const ops: StoreOp[] = [
       this.store.table<PersistedEvent>('snapshots').putOp(`event:${eventId}`, { input, snapshot }),
-      this.store.table<EventSummary>('events').putOp(eventId, summary)
+      this.store.table<EventSummary>('events').putOp(eventId, summary),
+      ...pending.map(p => this.outbox.putOp(p.key, { eventId, effect: p.effect }))
     ]
     if (records.length === 0) await this.store.batch(ops)
     for (const [i, r] of records.entries()) {
@@ -334,8 +360,13 @@ export class Agent {
     }
     this.summaries.set(eventId, summary)
     if (summary.status !== 'active') await this.ledger.release(holderOf(eventId))
-    for (const effect of effects) {
-      await effect().catch(err => { this.log.warn({ err, eventId }, 'effect failed') })
+    for (const { key, effect } of pending) {
+      try {
+        await runEffect(effect, this.upstream, answer => { this.answerPeer(answer) })
+        await this.outbox.del(key)
+      } catch (err) {
+        this.log.warn({ err, eventId, effect: effect.kind }, 'effect failed; kept for the next start')
+      }
     }
   }
 

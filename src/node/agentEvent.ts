@@ -1,8 +1,8 @@
 /**
  * The implementations the agent provides to one DR-event actor (`drEventMachine.provide`): each invoked
  * actor first waits for the transition that started it to be stored (`afterPersist`), then runs its
- * decision (agentDecisions.ts) or its effect through the channels; effect actions go to the outbox the
- * agent empties after storing. The customer revision sent with a re-dispatch is derived from the
+ * decision (agentDecisions.ts) or its effect through the channels; effect actions go to the outbox as plain
+ * data (`Effect`), which the agent stores with the transition and sends after (`runEffect`). The customer revision sent with a re-dispatch is derived from the
  * checkpoint, so a re-run after a crash sends the same revision again (idempotent for the customer).
  */
 import { fromPromise } from 'xstate'
@@ -20,12 +20,29 @@ import {
 } from './agentDecisions.js'
 import type { CustomerChannel, CustomerDispatch, UpstreamChannel } from './agentChannels.js'
 
+/** An effect of a transition, stored with it and sent after it: re-sent after a crash, so each is idempotent. */
+export type Effect =
+  | { kind: 'answerOpt', params: OptAnswer }
+  | { kind: 'reportShortfall', params: ShortfallNotice }
+  | { kind: 'reportFailure', params: FailureNotice }
+
+export async function runEffect (effect: Effect, upstream: UpstreamChannel, peerAnswered: (answer: OptAnswer) => void): Promise<void> {
+  if (effect.kind === 'answerOpt') {
+    if (effect.params.origin === 'peer') peerAnswered(effect.params)
+    else await upstream.answer(effect.params)
+  } else if (effect.kind === 'reportShortfall') {
+    await upstream.shortfall(effect.params)
+  } else {
+    await upstream.failure(effect.params)
+  }
+}
+
 export interface EventWiring {
   eventId: string
   decisions: DecisionComponents
   customers: CustomerChannel
   upstream: UpstreamChannel
-  outbox: Array<() => Promise<void>>
+  outbox: Effect[]
   afterPersist: () => Promise<void>
   waitUntil: (wait: WaitUntilInput, signal: AbortSignal) => Promise<WaitUntilOutput>
   peerAnswered: (answer: OptAnswer) => void
@@ -115,14 +132,9 @@ export function eventImplementations (w: EventWiring) {
       })
     },
     actions: {
-      answerOpt: (_: unknown, params: OptAnswer) => {
-        w.outbox.push(async () => {
-          if (params.origin === 'peer') w.peerAnswered(params)
-          else await w.upstream.answer(params)
-        })
-      },
-      reportShortfall: (_: unknown, params: ShortfallNotice) => { w.outbox.push(async () => { await w.upstream.shortfall(params) }) },
-      reportFailure: (_: unknown, params: FailureNotice) => { w.outbox.push(async () => { await w.upstream.failure(params) }) }
+      answerOpt: (_: unknown, params: OptAnswer) => { w.outbox.push({ kind: 'answerOpt', params }) },
+      reportShortfall: (_: unknown, params: ShortfallNotice) => { w.outbox.push({ kind: 'reportShortfall', params }) },
+      reportFailure: (_: unknown, params: FailureNotice) => { w.outbox.push({ kind: 'reportFailure', params }) }
     }
   }
 }

@@ -231,6 +231,8 @@ export class UpstreamVen implements UpstreamChannel {
       return 'optOut'
     }
     const known = host.event(request.eventId)
+    // A failed event is out, whether or not its optOut went up before a crash.
+    if (known?.state === 'failed' || known?.status === 'error') return 'optOut'
     if (known !== undefined && known.answer !== null && known.request.modificationNumber >= request.modificationNumber) {
       return known.answer.accept ? 'optIn' : 'optOut'
     }
