@@ -1,13 +1,14 @@
 /**
  * `adrmesh demo` (`npm start`): the first thing a newcomer runs. Three nodes on 127.0.0.1, fifty simulated
  * customers each, one seeded LOAD_DISPATCH event with a quarter of the dispatched customers failing
- * mid-event, matchmaking on; node 0's HTTP API is served while it runs (its URL is printed), and the
- * summary table and an HTML report follow.
+ * mid-event, matchmaking on; node 0's dashboard and JSON API are served while it runs (its URL is
+ * printed), and the summary table and an HTML report follow.
  */
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { ApiServer } from '../node/apiServer.js'
+import { AgentDashboardView, Dashboard } from '../dashboard/index.js'
 import { simulate } from '../sim/run.js'
 import { progress } from '../sim/console.js'
 import { consoleSummary, htmlOf, runDocument } from '../sim/report.js'
@@ -18,6 +19,7 @@ export async function run (argv: string[]): Promise<number> {
     return 0
   }
   let server: ApiServer | undefined
+  let dashboard: Dashboard | undefined
   const bar = progress(1000, 'event', process.stderr)
   const result = await simulate({
     agents: 3,
@@ -27,16 +29,19 @@ export async function run (argv: string[]): Promise<number> {
     seed: 1,
     strategy: 'full',
     timeScale: 600,
-    onReady: agents => {
+    onReady: (agents, openadr) => {
       const agent = agents[0]
       if (agent === undefined) return
-      server = new ApiServer({ host: '127.0.0.1', port: 0 }, { agent })
-      server.start().then(() => {
-        process.stderr.write(`node agent-0 is serving its API while the event runs: ${server?.url ?? ''}/api/events\n`)
+      const board = new Dashboard({}, { view: new AgentDashboardView(agent), clock: openadr.clock })
+      dashboard = board
+      server = new ApiServer({ host: '127.0.0.1', port: 0 }, { agent, ...(openadr.customerVtns[0] === undefined ? {} : { pull: openadr.customerVtns[0] }), front: async (req, res) => await board.handle(req, res) })
+      const s = server
+      board.start().then(async () => { await s.start() }).then(() => {
+        process.stderr.write(`node agent-0's dashboard while the event runs: ${s.url}/\n`)
       }, err => { process.stderr.write(`could not serve node agent-0: ${(err as Error).message}\n`) })
     },
     onProgress: (done, total) => { bar.update(Math.floor(1000 * done / total)) }
-  }).finally(async () => { await server?.stop() })
+  }).finally(async () => { await server?.stop(); await dashboard?.stop() })
   bar.end()
   const doc = runDocument({ label: 'full', result })
   console.log(consoleSummary(doc))

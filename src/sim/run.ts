@@ -68,7 +68,7 @@ export interface SimulationInit {
   /** Called as simulated time passes. */
   onProgress?: (doneMs: number, totalMs: number) => void
   /** Called once every node is running and its customers registered, with the nodes and the OpenADR parties. */
-  onReady?: (agents: Agent[], openadr: { utility: Vtn, customerVtns: CustomerVtn[] }) => void
+  onReady?: (agents: Agent[], parts: { utility: Vtn, customerVtns: CustomerVtn[], clock: Clock }) => void
 }
 
 export interface SimulationResult {
@@ -138,7 +138,7 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
     if (p.strategy === 'full' && p.agents > 1) await joinMesh(nodes)
     for (const n of nodes) await n.fleet.start()
     clock.resume()
-    init.onReady?.(nodes.map(n => n.agent), { utility, customerVtns: nodes.map(n => n.customerVtn) })
+    init.onReady?.(nodes.map(n => n.agent), { utility, customerVtns: nodes.map(n => n.customerVtn), clock })
     const spanMs = p.intervals * intervalMs
     const totalMs = p.events * spanMs
     for (let e = 0; e < p.events; e++) {

@@ -1,8 +1,7 @@
 /**
- * The simulation's clock: scaled like `ScaledClock`, but it can be held still. Between events the
- * simulator pauses it while the utility registers customers and the nodes plan, so a slow setup (100,000
- * customers) does not eat into the event it prepares; the nodes' timers re-check the clock when they fire,
- * so a pause only delays them.
+ * The simulation's clock: scaled like `ScaledClock`, but it can be held still. The simulator starts it
+ * paused while the nodes start and their customers' VENs register, so a slow setup (100,000 customers)
+ * takes no simulated time; it runs from then on, since the VENs' report and poll timers are set on it.
  */
 import { systemClock, type Clock } from '../util/clock.js'
 
