@@ -110,6 +110,8 @@ export class Agent {
     this.pool = components.pool
     this.store = new Store({ dataDir: config.dataDir })
     this.book = new CustomerBook(this.store)
+    const baseline = this.book.expectedKw
+    this.book.expectedKw = (c, atMs) => this.setpointAt(c.venId, atMs) ?? baseline(c, atMs)
     this.scheduler = new Scheduler({}, { store: this.store, clock: this.clock, logger: this.log })
     this.ledger = new ReservationLedger({
       store: this.store,
@@ -231,6 +233,17 @@ export class Agent {
     return book
   }
   clockNow (): number { return this.clock.now() }
+
+  /** The setpoint the first live event that dispatched the customer at `atMs` gave it. */
+  private setpointAt (venId: string, atMs: number): number | undefined {
+    for (const { actor } of this.live.values()) {
+      const ctx = actor.getSnapshot().context
+      const t = Math.floor((atMs - ctx.request.startMs) / ctx.request.intervalMs)
+      const setpoint = ctx.plan?.setpointsKw[venId]?.[t]
+      if (t >= 0 && setpoint !== undefined) return setpoint
+    }
+    return undefined
+  }
 
   /** Σ baseline of the customers in the request's market context, per interval (kW). */
   aggregateBaseline (request: DrRequest): number[] {

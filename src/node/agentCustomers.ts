@@ -12,6 +12,7 @@ import { Table } from '../store/index.js'
 import type { CustomerCapabilities } from '../machines/customerSession.js'
 import type { DispatchPlan, DrRequest, Measurement } from '../machines/drEventTypes.js'
 import type { LedgerWindow } from './ledger.js'
+import { emptyProfile, updateProfile, type ErrorProfile } from '../actors/profiling.js'
 
 export interface CustomerRecord {
   venId: string
@@ -19,6 +20,8 @@ export interface CustomerRecord {
   marketContexts: string[]
   registeredAtMs: number
   capabilities: CustomerCapabilities | null
+  /** Error of what the node expected the customer to draw (its forecast baseline, or its setpoint while dispatched) − measured. */
+  profile?: ErrorProfile
 }
 
 /** One telemetry reading: the customer's net flow (kW, load convention) at `atMs`. */
@@ -42,6 +45,12 @@ export class CustomerBook {
   /** Latest readings per customer, newest last (a bounded tail; the store keeps all). */
   private readonly tails = new Map<string, Reading[]>()
   private readonly listeners = new Set<() => void>()
+  /**
+   * What the customer was expected to draw at a time (kW), against which readings profile its forecast
+   * error; undefined skips the reading. The agent counts the setpoint of a dispatched customer.
+   * @default the customer's forecast baseline
+   */
+  expectedKw: (c: CustomerRecord, atMs: number) => number | undefined = baselineAt
 
   constructor (private readonly store: Store, private readonly tailLength = 256) {}
 
@@ -102,13 +111,29 @@ export class CustomerBook {
     return true
   }
 
-  /** Stores readings before acknowledging them; a reading already stored (same customer and time) is kept once. */
+  /**
+   * Stores readings before acknowledging them; a reading already stored (same customer and time) is kept once.
+   * A reading newer than the customer's latest updates its error profile, in the same batch (so a replayed
+   * reading is not counted twice).
+   */
   async record (readings: Reading[]): Promise<void> {
     for (const r of readings) {
       if (!this.byId.has(r.venId)) throw new CustomerError(`unknown customer ${r.venId}`)
       if (!Number.isFinite(r.kw) || !Number.isFinite(r.atMs) || r.atMs < 0) throw new CustomerError(`invalid reading for ${r.venId}`)
     }
-    await this.store.batch(readings.map(r => this.reports.putOp(readingKey(r), r)))
+    const profiled = new Map<string, CustomerRecord>()
+    const latest = new Map<string, number>()
+    for (const r of [...readings].sort((a, b) => a.atMs - b.atMs)) {
+      const last = latest.get(r.venId) ?? this.lastReadingMs(r.venId) ?? -Infinity
+      if (r.atMs <= last) continue
+      latest.set(r.venId, r.atMs)
+      const c = profiled.get(r.venId) ?? this.byId.get(r.venId) as CustomerRecord
+      const expected = this.expectedKw(c, r.atMs)
+      if (expected === undefined) continue
+      profiled.set(r.venId, { ...c, profile: updateProfile(c.profile ?? emptyProfile(), [expected], [r.kw]) })
+    }
+    await this.store.batch([...readings.map(r => this.reports.putOp(readingKey(r), r)), ...[...profiled.values()].map(c => this.customers.putOp(c.venId, c))])
+    for (const c of profiled.values()) this.byId.set(c.venId, c)
     for (const r of readings) {
       const tail = this.tails.get(r.venId) ?? []
       if (!tail.some(x => x.atMs === r.atMs)) {
@@ -128,6 +153,11 @@ export class CustomerBook {
   lastReadingMs (venId: string): number | undefined {
     return this.tails.get(venId)?.at(-1)?.atMs
   }
+}
+
+function baselineAt (c: CustomerRecord, atMs: number): number | undefined {
+  if (c.capabilities === null) return undefined
+  return onWindow(c.capabilities.baselineKw, c.capabilities, { startMs: atMs, intervalMs: 1, intervals: 1 })[0]
 }
 
 function readingKey (r: Reading): string {

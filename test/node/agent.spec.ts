@@ -105,6 +105,13 @@ describe('agent: a node with 20 customers on real HTTP and LevelDB', function ()
     const i1 = e.intervals[1]
     assert.ok(i1.intraCoveredKw > 0)
     assert.ok(Math.abs(i1.deviationKw) <= 0.5, `interval 1 after cover: deviation ${i1.deviationKw}`)
+    // Profiling (expected − measured): the deviator drew more than its setpoint; a compliant customer none.
+    const customers = (await get(n.url, '/api/customers')).json as Array<{ venId: string, profile?: { meanKw: number, samples: number } }>
+    const profileOf = (venId: string) => customers.find(c => c.venId === venId)?.profile
+    assert.ok((profileOf(deviator)?.meanKw ?? 0) < -0.1, `deviator profile ${JSON.stringify(profileOf(deviator))}`)
+    const compliant = customers.find(c => c.venId !== deviator && !e.audit.some((a: { decision: { chosen?: string[] } | null }) => a.decision?.chosen?.includes(c.venId)))
+    assert.ok((compliant?.profile?.samples ?? 0) > 5)
+    assert.ok(Math.abs(compliant?.profile?.meanKw ?? 1) < 1e-6, `compliant ${compliant?.venId} profile ${JSON.stringify(compliant?.profile)}`)
   })
 
   it('two overlapping events never reserve the same flexibility twice', async () => {
