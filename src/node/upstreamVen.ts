@@ -23,6 +23,7 @@ import type { UpstreamChannel } from './agentChannels.js'
 import { customerReportOffer } from './reportNames.js'
 import { onWindow, type CustomerBook } from './agentCustomers.js'
 import { AgentError, type EventSummary } from './agent.js'
+import type { ReservationLedger } from './ledger.js'
 
 export interface UpstreamVenInit {
   /** The upstream VTN's base URL. */
@@ -55,6 +56,8 @@ export interface UpstreamVenComponents {
 /** What the upstream side needs of the agent, bound once the agent exists. */
 export interface UpstreamHost {
   book: CustomerBook
+  /** What is already committed (events, peers): the flexibility offered upward is net of it. */
+  ledger: Pick<ReservationLedger, 'reserved'>
   submit: (request: DrRequest) => Promise<EventSummary>
   cancel: (eventId: string) => Promise<EventSummary>
   event: (eventId: string) => EventSummary | undefined
@@ -278,11 +281,17 @@ export class UpstreamVen implements UpstreamChannel {
     }
     const [series, step] = rID.split('.')
     if ((series === 'baselineKw' || series === 'flexUpKw' || series === 'flexDownKw') && step !== undefined) {
-      // Step k covers [end + k·S, end + (k+1)·S) (docs/openadr-reports.md); flexibility is the customers'
-      // own, not net of what the ledger holds for other events.
+      // Step k covers [end + k·S, end + (k+1)·S) (docs/openadr-reports.md); flexibility is offered net of
+      // what the ledger holds (committed to events or promised to peers), so the node above cannot count it twice.
       const window = { startMs: endMs + Number(step) * (endMs - startMs), intervalMs: endMs - startMs, intervals: 1 }
       let kw = 0
-      for (const c of host.book.all()) if (c.capabilities !== null) kw += onWindow(c.capabilities[series], c.capabilities, window)[0] ?? 0
+      for (const c of host.book.all()) {
+        if (c.capabilities === null) continue
+        const own = onWindow(c.capabilities[series], c.capabilities, window)[0] ?? 0
+        if (series === 'baselineKw') { kw += own; continue }
+        const held = host.ledger.reserved(c.venId, window)[series][0] ?? 0
+        kw += Math.max(0, own - held)
+      }
       return kw
     }
     if (rID === 'costUpPerKwh' || rID === 'costDownPerKwh' || rID === 'pvKw' || rID === 'batteryKwh') {

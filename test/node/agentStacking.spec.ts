@@ -57,6 +57,12 @@ describe('agent stacking: community → aggregator → utility, node to node ove
     const lowId = `ev-stack#${a.nodeVenID}`
     await waitFor('node-a holds the event', () => a.agent.event(lowId))
     assert.equal((await waitFor('node-a answers node-top', () => t.customers.vtn.eventResponses(lowId)[0])).optType, 'optIn')
+    // While node-a holds its sites' flexibility for the event, it offers node-top only what is left.
+    const net = await waitFor('node-a to offer its flexibility net of the event', () => {
+      const down = t.agent.book.get(a.nodeVenID)?.capabilities?.flexDownKw ?? []
+      return down.some(v => v < 40 - 5) ? down : undefined
+    })
+    assert.ok(net.every(v => v >= 0), JSON.stringify(net))
     const low = await finished(a.url, lowId)
     assert.equal(low.state, 'completed')
     assert.equal(low.request.signalType, 'setpoint')
