@@ -179,17 +179,19 @@ function kmeansPlusPlus (data: Float64Array, n: number, dims: number, k: number,
 }
 
 /**
- * Lloyd's iterations with Hamerly's bounds: an upper bound on each customer's distance to its centroid and
- * a lower bound on the distance to any other; a customer whose bounds already decide its cluster is skipped,
- * so late iterations touch few customers. Each iteration is exactly Lloyd's; it stops at Lloyd's fixed point
- * or, earlier, once the largest centroid move falls to `tolerance` × the RMS spread of the data.
+ * Lloyd's iterations with Elkan's bounds: an upper bound on each customer's distance to its centroid and a
+ * lower bound on its distance to every other centroid (k per customer), loosened by how far each centroid
+ * moved; a centroid whose bound (or half its distance to the customer's own centroid) already rules it out is
+ * not measured, so late iterations measure few distances. Each iteration is exactly Lloyd's; it stops at
+ * Lloyd's fixed point or, earlier, once the largest centroid move falls to `tolerance` × the data's RMS spread.
  */
 function lloyd (data: Float64Array, n: number, dims: number, k: number, centroids: Float64Array, maxIterations: number,
   tolerance: number): { assignment: Int32Array, sizes: number[], inertia: number, iterations: number } {
   const stopMove = tolerance * rmsSpread(data, n, dims)
   const assignment = new Int32Array(n).fill(-1)
   const upper = new Float64Array(n).fill(Infinity)
-  const lower = new Float64Array(n)
+  const lower = new Float64Array(n * k)
+  const halfBetween = new Float64Array(k * k)
   const halfGap = new Float64Array(k)
   const moved = new Float64Array(k)
   const previous = new Float64Array(k * dims)
@@ -200,26 +202,43 @@ function lloyd (data: Float64Array, n: number, dims: number, k: number, centroid
   for (; iterations < maxIterations; iterations++) {
     for (let c = 0; c < k; c++) {
       let nearest = Infinity
-      for (let o = 0; o < k; o++) if (o !== c) nearest = Math.min(nearest, sqDist(centroids, c * dims, centroids, o * dims, dims))
-      halfGap[c] = Math.sqrt(nearest) / 2
+      for (let o = 0; o < k; o++) {
+        const half = o === c ? 0 : Math.sqrt(sqDist(centroids, c * dims, centroids, o * dims, dims)) / 2
+        halfBetween[c * k + o] = half
+        if (o !== c) nearest = Math.min(nearest, half)
+      }
+      halfGap[c] = nearest
     }
     let changed = 0
     for (let i = 0; i < n; i++) {
-      const a = assignment[i] as number
-      const bound = Math.max(a < 0 ? 0 : halfGap[a] as number, lower[i] as number)
-      if ((upper[i] as number) <= bound) continue
-      if (a >= 0) {
-        upper[i] = Math.sqrt(sqDist(data, i * dims, centroids, a * dims, dims))
-        if ((upper[i] as number) <= bound) continue
+      const was = assignment[i] as number
+      const row = i * k
+      if (was < 0) {
+        let best = 0; let bestD = Infinity
+        for (let c = 0; c < k; c++) {
+          const d = Math.sqrt(sqDist(data, i * dims, centroids, c * dims, dims))
+          lower[row + c] = d
+          if (d < bestD) { bestD = d; best = c }
+        }
+        upper[i] = bestD; assignment[i] = best; changed++
+        continue
       }
-      let best = 0; let bestD = Infinity; let secondD = Infinity
+      let u = upper[i] as number
+      if (u <= (halfGap[was] as number)) continue
+      let a = was; let tight = false
       for (let c = 0; c < k; c++) {
-        const d = sqDist(data, i * dims, centroids, c * dims, dims)
-        if (d < bestD) { secondD = bestD; bestD = d; best = c } else if (d < secondD) secondD = d
+        if (c === a || u <= (lower[row + c] as number) || u <= (halfBetween[a * k + c] as number)) continue
+        if (!tight) {
+          u = Math.sqrt(sqDist(data, i * dims, centroids, a * dims, dims))
+          lower[row + a] = u; tight = true
+          if (u <= (lower[row + c] as number) || u <= (halfBetween[a * k + c] as number)) continue
+        }
+        const d = Math.sqrt(sqDist(data, i * dims, centroids, c * dims, dims))
+        lower[row + c] = d
+        if (d < u) { a = c; u = d }
       }
-      upper[i] = Math.sqrt(bestD)
-      lower[i] = Math.sqrt(secondD)
-      if (a !== best) { assignment[i] = best; changed++ }
+      upper[i] = u
+      if (a !== was) { assignment[i] = a; changed++ }
     }
     if (changed === 0 || lastPass) break
     sums.fill(0); counts.fill(0)
@@ -247,14 +266,18 @@ function lloyd (data: Float64Array, n: number, dims: number, k: number, centroid
       moved[c] = Math.sqrt(sqDist(previous, c * dims, centroids, c * dims, dims))
       maxMove = Math.max(maxMove, moved[c] as number)
     }
-    for (let i = 0; i < n; i++) {
-      upper[i] = (upper[i] as number) + (moved[assignment[i] as number] as number)
-      lower[i] = emptied ? 0 : (lower[i] as number) - maxMove
+    if (emptied) {
+      upper.fill(Infinity); lower.fill(0)
+    } else {
+      for (let i = 0; i < n; i++) {
+        upper[i] = (upper[i] as number) + (moved[assignment[i] as number] as number)
+        const row = i * k
+        for (let c = 0; c < k; c++) lower[row + c] = Math.max(0, (lower[row + c] as number) - (moved[c] as number))
+      }
+      // Converged: one more assignment step (cheap, the bounds skip almost everyone) so every customer
+      // ends with its nearest final centroid, then stop without moving the centroids again.
+      if (maxMove <= stopMove) lastPass = true
     }
-    if (emptied) upper.fill(Infinity)
-    // Converged: one more assignment step (cheap, the bounds skip almost everyone) so every customer ends
-    // with its nearest final centroid, then stop without moving the centroids again.
-    else if (maxMove <= stopMove) lastPass = true
   }
   const sizes = new Array<number>(k).fill(0)
   let inertia = 0
@@ -288,11 +311,14 @@ function silhouetteOf (data: Float64Array, dims: number, assignment: Int32Array,
     label[a] = c
     perCluster[c] = (perCluster[c] as number) + 1
   }
+  // The sampled rows packed contiguously: the O(S²) pair loop then reads memory in order.
+  const packed = new Float64Array(s * dims)
+  for (let a = 0; a < s; a++) packed.set(data.subarray((sample[a] as number) * dims, (sample[a] as number) * dims + dims), a * dims)
   const sumTo = new Float64Array(s * k)
   for (let a = 0; a < s; a++) {
-    const i = (sample[a] as number) * dims; const ca = label[a] as number
+    const ca = label[a] as number
     for (let b = a + 1; b < s; b++) {
-      const d = Math.sqrt(sqDist(data, i, data, (sample[b] as number) * dims, dims))
+      const d = Math.sqrt(sqDist(packed, a * dims, packed, b * dims, dims))
       const cb = label[b] as number
       sumTo[a * k + cb] = (sumTo[a * k + cb] as number) + d
       sumTo[b * k + ca] = (sumTo[b * k + ca] as number) + d

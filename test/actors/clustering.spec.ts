@@ -93,6 +93,19 @@ describe('actors/clustering', () => {
     }
   })
 
+  it('with tolerance 0 ends at Lloyd\'s fixed point: every centroid the mean of its members, each member nearest to it', () => {
+    const customers = structurelessCustomers(2000, seededRandom(31))
+    const result = clusterCustomers(customers, seededRandom(6), { k: 12, tolerance: 0 })
+    const { data, dims } = featureMatrix(customers, {}, result.scaling)
+    const mean = Array.from({ length: result.k }, () => new Array<number>(dims).fill(0))
+    result.assignment.forEach((c, i) => { for (let d = 0; d < dims; d++) mean[c]![d]! += data[i * dims + d]! / result.sizes[c]! })
+    for (let c = 0; c < result.k; c++) for (let d = 0; d < dims; d++) assert.ok(Math.abs(mean[c]![d]! - result.centroids[c]![d]!) < 1e-9)
+    const sq = (i: number, c: number): number => result.centroids[c]!.reduce((s, x, d) => s + (data[i * dims + d]! - x) ** 2, 0)
+    for (let i = 0; i < customers.length; i++) {
+      for (let c = 0; c < result.k; c++) assert.ok(sq(i, result.assignment[i]!) <= sq(i, c) + 1e-9, `customer ${i} is nearer centroid ${c}`)
+    }
+  })
+
   it('rejects an empty customer list', () => {
     assert.throws(() => clusterCustomers([], seededRandom(1)), { name: 'ClusteringError' })
   })
