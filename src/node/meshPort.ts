@@ -45,6 +45,8 @@ export interface MeshPortComponents {
 interface Bound { agent: Agent, ratings: PeerRatings }
 
 const EPSILON_KW = 1e-9
+/** Fellows' requests remembered for forwarding (a request is forwarded, if at all, while its event runs). */
+const MAX_INBOUND = 1024
 
 export class MeshAgentPort implements InterMatchmakingPort {
   private mesh: AttachedMesh | undefined
@@ -62,6 +64,8 @@ export class MeshAgentPort implements InterMatchmakingPort {
     mesh.matchmaking.onCoverRequest(async (request, from) => {
       if (this.coverHandler === undefined) return { requestId: request.requestId, peerId: mesh.selfId, accepted: false, committedKw: request.amountsKw.map(() => 0), reason: 'node not ready' }
       this.inbound.set(request.requestId, request)
+      // Refused requests never report an outcome: keep the most recent ones only.
+      if (this.inbound.size > MAX_INBOUND) this.inbound.delete(this.inbound.keys().next().value as string)
       return await this.coverHandler(request, from)
     })
     mesh.matchmaking.onOutcome(async (outcome, from) => {

@@ -189,6 +189,33 @@ describe('node mesh: inter matchmaking between virtual nodes on libp2p', functio
     assert.ok((listed?.markets[0]?.reliability.events ?? 0) >= 1)
   })
 
+  it('a fellow forwards what it cannot cover with one hop less; with no hop left it forwards nothing', async () => {
+    const [b, c] = [nodes[1], nodes[2]] as [MeshedNode, MeshedNode]
+    const startMs = nextStart(clock)
+    const window = { marketContext: MARKET, startMs, intervalMs: INTERVAL_MS, intervals: 3 }
+    await waitFor('B advertises over the window to C', () => c.mesh.port.advertisedOffers(MARKET, clock.now(), window).some(o => o.peerId === b.mesh.peerId) ? true : undefined, 30_000)
+    // B's customers will not act: the part B takes on must make B look for cover, which its hop limit forbids.
+    for (const cust of b.community.customers) b.community.deviations.set(cust.venId, { fromMs: startMs, kw: 0, ignoreSetpoint: true })
+    try {
+      const commitment = await a.mesh.node.port.requestCover(c.mesh.peerId, {
+        requestId: 'hop-test', eventRef: { nodeId: 'node-a', eventId: 'hop-test' }, marketContext: MARKET, startMs, intervalMs: INTERVAL_MS,
+        amountsKw: [-6, -6, -6], signalType: 'delta', deadlineMs: startMs, hopLimit: 1, path: [a.mesh.peerId]
+      })
+      assert.deepEqual(commitment.committedKw, [-4, -4, -4], 'C commits what its customers can do')
+      const forwarded = await waitFor('C forwards the rest to B, and B answers', () => b.agent.events().find(e => e.eventId.startsWith('peer:node-c:peer:hop-test:') && e.answer !== null), 30_000)
+      assert.equal(forwarded.request.peer?.hopLimit, 0)
+      assert.equal(forwarded.answer?.accept, true)
+      await waitFor('B and C complete', () => b.agent.event(forwarded.eventId)?.status === 'done' && c.agent.liveEventIds().length === 0 ? true : undefined, 40_000)
+      const audit = await b.agent.audit.entries(forwarded.eventId)
+      const done = b.agent.event(forwarded.eventId)
+      assert.ok(done?.intervals.every(r => r.deliveredKw !== null && Math.abs(r.deliveredKw - 10) < 0.5), `B's customers stayed at baseline: ${JSON.stringify(done?.intervals)}`)
+      assert.ok(!audit.some(e => e.stateAfter.includes('inter')), 'with no hop left, B\'s chart never went to inter matchmaking')
+      for (const n of [a, c]) assert.ok(!n.agent.events().some(e => e.eventId.startsWith('peer:node-b:')), `${n.name} got nothing forwarded by B`)
+    } finally {
+      b.community.deviations.clear()
+    }
+  })
+
   it('a fellow killed mid-request: A falls back to the next fellow within the same interval', async () => {
     // A asks the most reliable fellow first (ties by peer id), as allocateToPeers orders them.
     const book = a.agent.reliabilityBook()
@@ -200,6 +227,7 @@ describe('node mesh: inter matchmaking between virtual nodes on libp2p', functio
       void first.mesh.stop()
       return await new Promise(() => {})
     })
+    await waitFor('earlier events over', () => nodes.every(n => n.agent.liveEventIds().length === 0) ? true : undefined, 40_000)
     const startMs = nextStart(clock)
     await waitFor('offers over the event window', () => a.mesh.port.advertisedOffers(MARKET, clock.now(), { marketContext: MARKET, startMs, intervalMs: INTERVAL_MS, intervals: 3 }).length === 2 ? true : undefined, 30_000)
     await a.agent.submit(upstreamRequest('ev-2', startMs))
