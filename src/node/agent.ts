@@ -30,6 +30,7 @@ import { noUpstream, type CustomerChannel, type UpstreamChannel } from './agentC
 import { eventImplementations, runEffect, type Effect } from './agentEvent.js'
 import type { NodeConfig } from './config.js'
 import type { WorkerPool } from './workerPool.js'
+import { CustomerModels } from './customerModels.js'
 import type { DispatchPlan as SolvedDispatch, DispatchProblem } from '../actors/dispatch/index.js'
 
 export interface AgentComponents {
@@ -42,7 +43,7 @@ export interface AgentComponents {
   /** @default a silent pino logger */
   logger?: Logger
   /**
-   * Runs the heavy decisions (dispatch solves) off the event loop, task `dispatch` of workers/tasks.ts. The
+   * Runs the heavy decisions (dispatch solves, clustering, training) off the event loop, tasks of workers/tasks.ts. The
    * caller starts and stops it. @default solves in this thread
    */
   pool?: WorkerPool
@@ -85,6 +86,8 @@ export class Agent {
   readonly book: CustomerBook
   readonly ledger: ReservationLedger
   readonly scheduler: Scheduler
+  /** The clustering and forecaster-training timers and their results. */
+  readonly models: CustomerModels
   readonly port: InterMatchmakingPort
   audit!: AuditTrail
   private readonly clock: Clock
@@ -113,6 +116,11 @@ export class Agent {
     const baseline = this.book.expectedKw
     this.book.expectedKw = (c, atMs) => this.setpointAt(c.venId, atMs) ?? baseline(c, atMs)
     this.scheduler = new Scheduler({}, { store: this.store, clock: this.clock, logger: this.log })
+    this.models = new CustomerModels(
+      { clusterEveryMs: config.clusterEveryMs, trainEveryMs: config.trainEveryMs, clusterK: config.clusterK },
+      { store: this.store, clock: this.clock, book: this.book, scheduler: this.scheduler, logger: this.log, ...(this.pool === undefined ? {} : { pool: this.pool }) })
+    const reported = this.book.windowBaseline
+    this.book.windowBaseline = (c, window) => this.models.baselineFor(c, window, reported(c, window))
     this.ledger = new ReservationLedger({
       store: this.store,
       clock: this.clock,
@@ -165,7 +173,9 @@ export class Agent {
       resolve?.({ firedAtMs: fire.firedAtMs })
     })
     this.port.onCoverRequest(async (request, from) => await this.coverRequested(request, from))
+    await this.models.start()
     await this.scheduler.start()
+    await this.models.arm()
     this.log.info({ nodeId: this.config.nodeId, restored: this.live.size }, 'node ready')
   }
 
@@ -251,7 +261,7 @@ export class Agent {
     const total = new Array<number>(window.intervals).fill(0)
     for (const c of this.book.inMarket(request.marketContext)) {
       if (c.capabilities === null) continue
-      onWindow(c.capabilities.baselineKw, c.capabilities, window).forEach((b, t) => { total[t] = (total[t] ?? 0) + b })
+      this.book.windowBaseline(c, window).forEach((b, t) => { total[t] = (total[t] ?? 0) + b })
     }
     return total
   }
@@ -289,6 +299,7 @@ export class Agent {
     const pool = this.pool
     return {
       book: this.book, ledger: this.ledger, port: this.port, clock: this.clock, config: this.config, reliability: () => this.reliability,
+      clusterOf: venId => this.models.clusterOf(venId),
       ...(pool === undefined ? {} : { solve: async (problem: DispatchProblem) => await pool.run<SolvedDispatch>('dispatch', problem) })
     }
   }

@@ -31,6 +31,13 @@ export interface Reading {
   kw: number
 }
 
+/** What happened to a customer, as the session actors hear it. */
+export type CustomerActivity =
+  | { kind: 'registered', venId: string, venName: string, marketContexts: string[], atMs: number }
+  | { kind: 'capabilities', venId: string, capabilities: CustomerCapabilities, marketContexts: string[] }
+  | { kind: 'reported', venId: string, atMs: number }
+  | { kind: 'deregistered', venId: string }
+
 export class CustomerError extends Error {
   constructor (message: string) {
     super(message)
@@ -45,12 +52,22 @@ export class CustomerBook {
   /** Latest readings per customer, newest last (a bounded tail; the store keeps all). */
   private readonly tails = new Map<string, Reading[]>()
   private readonly listeners = new Set<() => void>()
+  private readonly activity = new Set<(e: CustomerActivity) => void>()
   /**
    * What the customer was expected to draw at a time (kW), against which readings profile its forecast
    * error; undefined skips the reading. The agent counts the setpoint of a dispatched customer.
    * @default the customer's forecast baseline
    */
-  expectedKw: (c: CustomerRecord, atMs: number) => number | undefined = baselineAt
+  expectedKw: (c: CustomerRecord, atMs: number) => number | undefined = (c, atMs) =>
+    c.capabilities === null ? undefined : this.windowBaseline(c, { startMs: atMs, intervalMs: 1, intervals: 1 })[0]
+  /**
+   * A customer's baseline over a window, what dispatch and monitoring count as "without DR". The agent
+   * falls back to the trained forecaster where the reported forecast does not reach the window.
+   * @default the customer's reported forecast baseline
+   */
+  windowBaseline: (c: CustomerRecord, window: LedgerWindow) => number[] = reportedBaseline
+  /** Whether dispatch may choose the customer (the agent leaves lapsed sessions out). @default always */
+  dispatchable: (venId: string) => boolean = () => true
 
   constructor (private readonly store: Store, private readonly tailLength = 256) {}
 
@@ -75,6 +92,16 @@ export class CustomerBook {
     for (const listener of this.listeners) listener()
   }
 
+  /** Calls `listener` after each stored registration, capability update, reading batch or deregistration. */
+  onActivity (listener: (e: CustomerActivity) => void): () => void {
+    this.activity.add(listener)
+    return () => { this.activity.delete(listener) }
+  }
+
+  private emit (e: CustomerActivity): void {
+    for (const listener of this.activity) listener(e)
+  }
+
   get (venId: string): CustomerRecord | undefined { return this.byId.get(venId) }
   all (): CustomerRecord[] { return [...this.byId.values()] }
 
@@ -89,6 +116,7 @@ export class CustomerBook {
     await this.customers.put(venId, record)
     this.byId.set(venId, record)
     this.changed()
+    this.emit({ kind: 'registered', venId, venName, marketContexts, atMs })
     return record
   }
 
@@ -100,6 +128,7 @@ export class CustomerBook {
     await this.customers.put(venId, record)
     this.byId.set(venId, record)
     this.changed()
+    this.emit({ kind: 'capabilities', venId, capabilities, marketContexts: record.marketContexts })
     return record
   }
 
@@ -108,6 +137,7 @@ export class CustomerBook {
     await this.customers.del(venId)
     this.byId.delete(venId)
     this.changed()
+    this.emit({ kind: 'deregistered', venId })
     return true
   }
 
@@ -143,6 +173,18 @@ export class CustomerBook {
       }
       this.tails.set(r.venId, tail)
     }
+    const newest = new Map<string, number>()
+    for (const r of readings) newest.set(r.venId, Math.max(newest.get(r.venId) ?? -Infinity, r.atMs))
+    for (const [venId, atMs] of newest) this.emit({ kind: 'reported', venId, atMs })
+  }
+
+  /** Every stored reading of a customer in [fromMs, toMs), from the store (not only the in-memory tail). */
+  async history (venId: string, fromMs: number, toMs: number): Promise<Reading[]> {
+    const from = Math.max(0, Math.ceil(fromMs))
+    return await this.reports.values({
+      gte: readingKey({ venId, atMs: from, kw: 0 }),
+      lt: Number.isFinite(toMs) ? readingKey({ venId, atMs: Math.ceil(toMs), kw: 0 }) : `${venId}\u0001`
+    })
   }
 
   /** Readings of a customer in [fromMs, toMs]. */
@@ -155,9 +197,9 @@ export class CustomerBook {
   }
 }
 
-function baselineAt (c: CustomerRecord, atMs: number): number | undefined {
-  if (c.capabilities === null) return undefined
-  return onWindow(c.capabilities.baselineKw, c.capabilities, { startMs: atMs, intervalMs: 1, intervals: 1 })[0]
+function reportedBaseline (c: CustomerRecord, window: LedgerWindow): number[] {
+  if (c.capabilities === null) return new Array<number>(window.intervals).fill(0)
+  return onWindow(c.capabilities.baselineKw, c.capabilities, window)
 }
 
 function readingKey (r: Reading): string {
@@ -208,8 +250,7 @@ export function measure (book: CustomerBook, request: DrRequest, plan: DispatchP
   const customerDeviationsKw: Record<string, number> = {}
   const missing: string[] = []
   for (const c of book.inMarket(request.marketContext)) {
-    const caps = c.capabilities as CustomerCapabilities
-    const base = onWindow(caps.baselineKw, caps, window)[t] ?? 0
+    const base = book.windowBaseline(c, window)[t] ?? 0
     baselineKw += base
     const latest = book.readings(c.venId, since, o.checkAtMs).at(-1)
     const setpoint = plan.setpointsKw[c.venId]?.[t]

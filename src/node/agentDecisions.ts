@@ -16,7 +16,7 @@ import type { DispatchPlan, DrRequest, InterResult, IntraResult, Measurement, Op
 import type { Clock } from '../util/clock.js'
 import type { CoverRequest, InterMatchmakingPort, PeerOffer } from './interMatchmaking.js'
 import { InsufficientFlexibilityError, type FlexProfile, type ReservationLedger } from './ledger.js'
-import { onWindow, windowOf, type CustomerBook, type CustomerRecord } from './agentCustomers.js'
+import { windowOf, type CustomerBook, type CustomerRecord } from './agentCustomers.js'
 import type { NodeConfig } from './config.js'
 
 export interface DecisionComponents {
@@ -28,6 +28,8 @@ export interface DecisionComponents {
   reliability: () => ReliabilityBook
   /** Solves a dispatch problem; the agent hands it to its worker pool so that polls and timers never wait on a solve. @default in this thread */
   solve?: (problem: DispatchProblem) => Promise<SolvedDispatch>
+  /** The customer's cluster from the last clustering run, for the cluster-profile dispatch. @default none */
+  clusterOf?: (venId: string) => number | undefined
 }
 
 /**
@@ -51,7 +53,7 @@ async function customerWindow (d: DecisionComponents, c: CustomerRecord, request
     flexUpKw: free.flexUpKw.map((v, t) => v + (own?.upKw[t] ?? 0)),
     flexDownKw: free.flexDownKw.map((v, t) => v + (own?.downKw[t] ?? 0))
   }
-  return { caps, baselineKw: onWindow(caps.baselineKw, caps, window), flex }
+  return { caps, baselineKw: d.book.windowBaseline(c, window), flex }
 }
 
 /** Requested change of the aggregate per interval (kW; negative = reduce). */
@@ -88,7 +90,7 @@ export async function queryPeers (d: DecisionComponents, request: DrRequest, sig
 
 /** The optimal dispatch over the customers not excluded, reserved in the ledger (all or nothing). */
 export async function planDispatch (d: DecisionComponents, request: DrRequest, excluded: string[]): Promise<DispatchPlan> {
-  const customers = d.book.inMarket(request.marketContext).filter(c => !excluded.includes(c.venId))
+  const customers = d.book.inMarket(request.marketContext).filter(c => !excluded.includes(c.venId) && d.book.dispatchable(c.venId))
   const T = request.amountsKw.length
   const holder = holderOf(request.eventId)
   if (customers.length === 0) {
@@ -115,7 +117,8 @@ export async function planDispatch (d: DecisionComponents, request: DrRequest, e
     flexDownKw: grid((i, t) => rows[i]?.flex.flexDownKw[t] ?? 0),
     costUpPerKwh: Float64Array.from(rows.map(r => r.caps.costUpPerKwh)),
     costDownPerKwh: Float64Array.from(rows.map(r => r.caps.costDownPerKwh)),
-    pricePerKwh: new Float64Array(T)
+    pricePerKwh: new Float64Array(T),
+    ...clusterField(d, customers)
   }
   const solved = await (d.solve ?? dispatch)(problem)
   const setpointsKw: Record<string, number[]> = {}
@@ -207,14 +210,21 @@ export async function intraMatch (d: DecisionComponents, request: DrRequest, pla
   return { plan: next, coveredKw, residualKw, chosen: [...chosen] }
 }
 
+/** Cluster indices for the dispatch problem; customers clustered after the last run share one more cluster. */
+function clusterField (d: DecisionComponents, customers: CustomerRecord[]): { clusterOf?: Int32Array } {
+  const known = customers.map(c => d.clusterOf?.(c.venId))
+  if (known.every(k => k === undefined)) return {}
+  const extra = Math.max(...known.map(k => k ?? -1)) + 1
+  return { clusterOf: Int32Array.from(known, k => k ?? extra) }
+}
+
 async function reservePlan (d: DecisionComponents, request: DrRequest, plan: DispatchPlan): Promise<void> {
   const customers = d.book.inMarket(request.marketContext)
   const reservations = []
   for (const c of customers) {
     const setpoint = plan.setpointsKw[c.venId]
     if (setpoint === undefined) continue
-    const caps = c.capabilities as CustomerCapabilities
-    const base = onWindow(caps.baselineKw, caps, windowOf(request))
+    const base = d.book.windowBaseline(c, windowOf(request))
     const change = setpoint.map((s, t) => s - (base[t] ?? 0))
     reservations.push({ customerId: c.venId, window: windowOf(request), upKw: change.map(x => Math.max(0, x)), downKw: change.map(x => Math.max(0, -x)) })
   }
@@ -263,7 +273,7 @@ export function customerOutcomes (d: DecisionComponents, request: DrRequest, pla
   for (const [venId, setpoints] of Object.entries(plan?.setpointsKw ?? {})) {
     const c = d.book.get(venId)
     if (c?.capabilities == null) continue
-    const base = onWindow(c.capabilities.baselineKw, c.capabilities, windowOf(request))
+    const base = d.book.windowBaseline(c, windowOf(request))
     out.set(venId, setpoints.map((setpointKw, t) => {
       const from = request.startMs + t * request.intervalMs
       const last = d.book.readings(venId, from, from + request.intervalMs).at(-1)

@@ -65,6 +65,12 @@ export interface NodeConfig {
   reportGraceMs: number
   /** Simulated ms per real ms (1 in deployment). @default 1 */
   timeScale: number
+  /** Clock ms between two runs of the "Customer Clustering" timer. @default 21600000 (6 h) */
+  clusterEveryMs: number
+  /** Clusters at most (capped at the number of customers). @default 8 */
+  clusterK: number
+  /** Clock ms between two runs of the "Model Training" timer (per-customer baseline forecasters). @default 86400000 (24 h) */
+  trainEveryMs: number
   /** Mesh peers to join through, comma-separated multiaddrs with /p2p/<id>; the mesh runs when set. */
   bootstrap?: string
   /** Mesh listen multiaddrs, comma-separated; the mesh runs when set. */
@@ -122,6 +128,9 @@ const options: Option[] = [
   { key: 'checksPerInterval', flag: '--checks-per-interval', env: 'ADRMESH_CHECKS_PER_INTERVAL', kind: 'number', help: 'monitoring checkpoints per interval' },
   { key: 'customerPollMs', flag: '--customer-poll-ms', env: 'ADRMESH_CUSTOMER_POLL_MS', kind: 'number', help: 'poll period asked of customer VENs, ms' },
   { key: 'reportGraceMs', flag: '--report-grace-ms', env: 'ADRMESH_REPORT_GRACE_MS', kind: 'number', help: 'ms without a report before a customer lapses' },
+  { key: 'clusterEveryMs', flag: '--cluster-every-ms', env: 'ADRMESH_CLUSTER_EVERY_MS', kind: 'number', help: 'ms between customer clustering runs' },
+  { key: 'clusterK', flag: '--cluster-k', env: 'ADRMESH_CLUSTER_K', kind: 'number', help: 'clusters at most' },
+  { key: 'trainEveryMs', flag: '--train-every-ms', env: 'ADRMESH_TRAIN_EVERY_MS', kind: 'number', help: 'ms between forecaster training runs' },
   { key: 'timeScale', flag: '--time-scale', env: 'ADRMESH_TIME_SCALE', kind: 'number', help: 'simulated ms per real ms (1: real time)' },
   { key: 'bootstrap', flag: '--bootstrap', env: 'ADRMESH_BOOTSTRAP', kind: 'string', repeatable: true, help: 'mesh multiaddr to join through (repeatable or comma list)' },
   { key: 'p2pListen', flag: '--p2p-listen', env: 'ADRMESH_P2P_LISTEN', kind: 'string', repeatable: true, help: 'mesh listen multiaddr (repeatable or comma list)' },
@@ -147,6 +156,9 @@ export const defaultConfig: NodeConfig = {
   customerPollMs: 60_000,
   reportGraceMs: 900_000,
   timeScale: 1,
+  clusterEveryMs: 21_600_000,
+  clusterK: 8,
+  trainEveryMs: 86_400_000,
   mdns: 'off'
 }
 
@@ -250,6 +262,8 @@ function validate (c: Record<string, unknown>): NodeConfig {
   if (!(config.toleranceKw >= 0)) throw new ConfigError('toleranceKw must be ≥ 0')
   if (!(config.customerPollMs > 0)) throw new ConfigError('customerPollMs must be > 0')
   if (!(config.reportGraceMs > 0)) throw new ConfigError('reportGraceMs must be > 0')
+  if (!(config.clusterEveryMs > 0) || !(config.trainEveryMs > 0)) throw new ConfigError('clusterEveryMs and trainEveryMs must be > 0')
+  if (!Number.isInteger(config.clusterK) || config.clusterK < 1) throw new ConfigError('clusterK must be a positive integer')
   return config
 }
 

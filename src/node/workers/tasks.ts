@@ -7,5 +7,7 @@
 export type Task = (input: any) => unknown
 
 export const tasks: Record<string, Task> = {
-  dispatch: async (problem) => await (await import('../../actors/dispatch/index.js')).dispatch(problem)
+  dispatch: async (problem) => await (await import('../../actors/dispatch/index.js')).dispatch(problem),
+  cluster: async (input) => (await import('../modelTasks.js')).clusterTask(input),
+  train: async (input) => (await import('../modelTasks.js')).trainTask(input)
 }
