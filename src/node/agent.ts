@@ -31,6 +31,7 @@ import { eventImplementations, runEffect, type Effect } from './agentEvent.js'
 import type { NodeConfig } from './config.js'
 import type { WorkerPool } from './workerPool.js'
 import { CustomerModels } from './customerModels.js'
+import { CustomerSessions } from './customerSessions.js'
 import type { DispatchPlan as SolvedDispatch, DispatchProblem } from '../actors/dispatch/index.js'
 
 export interface AgentComponents {
@@ -88,6 +89,8 @@ export class Agent {
   readonly scheduler: Scheduler
   /** The clustering and forecaster-training timers and their results. */
   readonly models: CustomerModels
+  /** One session actor per customer (registration, reporting, lapsed, participation). */
+  readonly sessions: CustomerSessions
   readonly port: InterMatchmakingPort
   audit!: AuditTrail
   private readonly clock: Clock
@@ -119,6 +122,8 @@ export class Agent {
     this.models = new CustomerModels(
       { clusterEveryMs: config.clusterEveryMs, trainEveryMs: config.trainEveryMs, clusterK: config.clusterK },
       { store: this.store, clock: this.clock, book: this.book, scheduler: this.scheduler, logger: this.log, ...(this.pool === undefined ? {} : { pool: this.pool }) })
+    this.sessions = new CustomerSessions({ graceMs: config.reportGraceMs }, { store: this.store, clock: this.clock, book: this.book, scheduler: this.scheduler, logger: this.log })
+    this.book.dispatchable = venId => this.sessions.dispatchable(venId)
     const reported = this.book.windowBaseline
     this.book.windowBaseline = (c, window) => this.models.baselineFor(c, window, reported(c, window))
     this.ledger = new ReservationLedger({
@@ -174,6 +179,7 @@ export class Agent {
     })
     this.port.onCoverRequest(async (request, from) => await this.coverRequested(request, from))
     await this.models.start()
+    await this.sessions.start()
     await this.scheduler.start()
     await this.models.arm()
     this.log.info({ nodeId: this.config.nodeId, restored: this.live.size }, 'node ready')
@@ -185,6 +191,7 @@ export class Agent {
     for (const e of this.live.values()) e.actor.stop()
     await Promise.allSettled([...this.live.values()].map(async e => await e.queue))
     this.live.clear()
+    await this.sessions.stop()
     await this.audit?.stop()
     await this.ledger.stop()
     await this.store.stop()
@@ -330,8 +337,12 @@ export class Agent {
     })
     const entry: LiveEvent = { actor, input, queue: Promise.resolve() }
     this.live.set(eventId, entry)
+    let dispatched: string[] = []
     actor.subscribe({
       next: snap => {
+        const now = snap.status === 'active' ? Object.keys(snap.context.plan?.setpointsKw ?? {}) : []
+        this.sessions.eventDispatches(eventId, now, dispatched)
+        dispatched = now
         const taken = records.splice(0)
         const effects = outbox.splice(0)
         const persisted = actor.getPersistedSnapshot()

@@ -78,7 +78,7 @@ async function route (req: IncomingMessage, url: URL, api: ApiComponents): Promi
       if (agent.event(id) === undefined) throw new ApiError(404, 'unknown-event', `no event ${id}`)
       return { lines: await agent.audit.export(id) }
     }
-    if (resource === 'customers' && id === undefined) return agent.book.all().map(c => ({ ...c, cluster: agent.models.clusterOf(c.venId) ?? null }))
+    if (resource === 'customers' && id === undefined) return agent.book.all().map(c => ({ ...c, cluster: agent.models.clusterOf(c.venId) ?? null, session: agent.sessions.view(c.venId) }))
     if (resource === 'peers' && id === undefined) return api.peers?.peers() ?? []
     if (resource === 'customers' && id !== undefined && sub === 'readings') {
       if (agent.book.get(id) === undefined) throw new ApiError(404, 'unknown-customer', `no customer ${id}`)

@@ -1,0 +1,164 @@
+/**
+ * One customer-session actor (src/machines/customerSession.ts) per customer: fed by the customer book's
+ * activity (registration, capabilities, readings, deregistration) and by the agent (events the customer is
+ * dispatched in), persisted on every transition (table `snapshots`, key `session:<venId>`) and restored on
+ * start. The lapse deadline is a durable-scheduler timer (kind `session-wait`), so a session restored after
+ * a crash lapses on time. A lapsed customer is left out of dispatch (`dispatchable`).
+ */
+import { createActor, fromPromise, type Actor, type SnapshotFrom } from 'xstate'
+import { pino, type Logger } from 'pino'
+import { customerSessionMachine } from '../machines/customerSession.js'
+import type { WaitUntilInput, WaitUntilOutput } from '../machines/drEventTypes.js'
+import type { Store, Table } from '../store/index.js'
+import type { Clock } from '../util/clock.js'
+import type { CustomerActivity, CustomerBook } from './agentCustomers.js'
+import type { Scheduler } from './scheduler.js'
+
+export interface CustomerSessionsInit {
+  /** No report for this long (clock ms) and a session lapses. @default 900_000 */
+  graceMs?: number
+}
+
+export interface CustomerSessionsComponents {
+  store: Store
+  clock: Clock
+  book: CustomerBook
+  scheduler: Scheduler
+  logger?: Logger
+}
+
+/** What the JSON API shows of a session. */
+export interface SessionView {
+  state: 'registration' | 'reporting' | 'lapsed' | 'deregistered'
+  participating: string[]
+  lastReportMs: number
+}
+
+type SessionActor = Actor<typeof customerSessionMachine>
+interface PersistedSession { venId: string, snapshot: unknown }
+interface LiveSession { actor: SessionActor, queue: Promise<void> }
+
+const snapshotKey = (venId: string): string => `session:${venId}`
+
+export class CustomerSessions {
+  private readonly graceMs: number
+  private readonly c: CustomerSessionsComponents
+  private readonly log: Logger
+  private readonly live = new Map<string, LiveSession>()
+  private readonly waiters = new Map<string, (out: WaitUntilOutput) => void>()
+  private unsubscribe: (() => void) | undefined
+  private waitSeq = 0
+
+  constructor (init: CustomerSessionsInit, components: CustomerSessionsComponents) {
+    this.graceMs = init.graceMs ?? 900_000
+    this.c = components
+    this.log = components.logger ?? pino({ level: 'silent' })
+  }
+
+  private get table (): Table<PersistedSession> { return this.c.store.table<PersistedSession>('snapshots') }
+
+  /** Restores the stored sessions, opens one for each customer without, and follows the book. Before the scheduler starts. */
+  async start (): Promise<void> {
+    this.c.scheduler.on('session-wait', fire => {
+      const resolve = this.waiters.get(fire.id)
+      this.waiters.delete(fire.id)
+      resolve?.({ firedAtMs: fire.firedAtMs })
+    })
+    for (const persisted of await this.table.values({ gte: snapshotKey(''), lt: snapshotKey('\uffff') })) {
+      if (this.c.book.get(persisted.venId) === undefined) {
+        await this.table.del(snapshotKey(persisted.venId))
+        continue
+      }
+      this.spawn(persisted.venId, persisted.snapshot as SnapshotFrom<typeof customerSessionMachine>)
+    }
+    for (const c of this.c.book.all()) {
+      if (this.live.has(c.venId)) continue
+      this.activity({ kind: 'registered', venId: c.venId, venName: c.venName, marketContexts: c.marketContexts, atMs: this.c.book.lastReadingMs(c.venId) ?? c.registeredAtMs })
+      if (c.capabilities !== null) this.activity({ kind: 'capabilities', venId: c.venId, capabilities: c.capabilities, marketContexts: c.marketContexts })
+    }
+    this.unsubscribe = this.c.book.onActivity(e => { this.activity(e) })
+  }
+
+  /** Stops following the book and stops the actors once their transitions so far are stored. */
+  async stop (): Promise<void> {
+    this.unsubscribe?.()
+    await Promise.allSettled([...this.live.values()].map(async s => await s.queue))
+    for (const s of this.live.values()) s.actor.stop()
+    await Promise.allSettled([...this.live.values()].map(async s => await s.queue))
+    this.live.clear()
+  }
+
+  view (venId: string): SessionView | null {
+    const snap = this.live.get(venId)?.actor.getSnapshot()
+    if (snap === undefined) return null
+    const state = snap.matches('registration')
+      ? 'registration'
+      : snap.matches('deregistered') ? 'deregistered' : snap.matches({ registered: { reports: 'lapsed' } }) ? 'lapsed' : 'reporting'
+    return { state, participating: snap.context.events, lastReportMs: snap.context.lastReportMs }
+  }
+
+  /** A customer no session knows of (not yet registered) may be dispatched; a lapsed one may not. */
+  dispatchable (venId: string): boolean {
+    return this.view(venId)?.state !== 'lapsed'
+  }
+
+  /** The customers an event dispatches now; those it no longer dispatches are released. */
+  eventDispatches (eventId: string, venIds: readonly string[], previous: readonly string[]): void {
+    for (const venId of venIds) if (!previous.includes(venId)) this.live.get(venId)?.actor.send({ type: 'EVENT_ASSIGNED', eventId })
+    for (const venId of previous) if (!venIds.includes(venId)) this.live.get(venId)?.actor.send({ type: 'EVENT_RELEASED', eventId })
+  }
+
+  /** Resolves once every session transition so far is stored. */
+  async settled (): Promise<void> {
+    await Promise.all([...this.live.values()].map(async s => await s.queue))
+  }
+
+  private activity (e: CustomerActivity): void {
+    let session = this.live.get(e.venId)
+    if (session === undefined) {
+      if (e.kind !== 'registered') return
+      session = this.spawn(e.venId)
+    }
+    const send = session.actor.send.bind(session.actor)
+    if (e.kind === 'registered') send({ type: 'REGISTERED', venName: e.venName, marketContexts: e.marketContexts, atMs: e.atMs })
+    else if (e.kind === 'capabilities') send({ type: 'CAPABILITIES', capabilities: e.capabilities, marketContexts: e.marketContexts })
+    else if (e.kind === 'reported') send({ type: 'REPORT', atMs: e.atMs })
+    else send({ type: 'DEREGISTER' })
+  }
+
+  private spawn (venId: string, snapshot?: SnapshotFrom<typeof customerSessionMachine>): LiveSession {
+    const actor = createActor(customerSessionMachine.provide({
+      actors: { waitUntil: fromPromise<WaitUntilOutput, WaitUntilInput>(async ({ input, signal }) => await this.waitUntil(venId, input, signal)) }
+    }), { input: { venId, graceMs: this.graceMs, registeredAtMs: this.c.clock.now() }, ...(snapshot === undefined ? {} : { snapshot }) })
+    const session: LiveSession = { actor, queue: Promise.resolve() }
+    this.live.set(venId, session)
+    actor.subscribe({
+      next: snap => {
+        const done = snap.status !== 'active'
+        const persisted = actor.getPersistedSnapshot()
+        session.queue = session.queue
+          .then(async () => { await (done ? this.table.del(snapshotKey(venId)) : this.table.put(snapshotKey(venId), { venId, snapshot: persisted })) })
+          .catch(err => { this.log.error({ err, venId }, 'persisting a customer session failed') })
+        if (done) void session.queue.then(() => { if (this.live.get(venId) === session) this.live.delete(venId) })
+      },
+      error: err => { this.log.error({ err, venId }, 'customer session failed') }
+    })
+    actor.start()
+    return session
+  }
+
+  private async waitUntil (venId: string, wait: WaitUntilInput, signal: AbortSignal): Promise<WaitUntilOutput> {
+    if (wait.dueMs <= this.c.clock.now()) return { firedAtMs: this.c.clock.now() }
+    // Numbered, so that a deadline re-armed at the same time never shares an id with the one it replaces.
+    const id = `session-wait:${venId}:${wait.dueMs}:${this.waitSeq++}`
+    let resolve: (out: WaitUntilOutput) => void = () => {}
+    const promise = new Promise<WaitUntilOutput>(r => { resolve = r })
+    this.waiters.set(id, resolve)
+    signal.addEventListener('abort', () => {
+      this.waiters.delete(id)
+      this.c.scheduler.cancel(id).catch(() => {})
+    })
+    await this.c.scheduler.schedule({ id, kind: 'session-wait', dueMs: wait.dueMs, payload: { venId } })
+    return await promise
+  }
+}
