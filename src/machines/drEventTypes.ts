@@ -15,6 +15,8 @@ export interface PeerRequestInfo {
   fromPeerId: string
   /** Forwards still allowed; 0 means this node may not ask fellow nodes on this request's behalf. */
   hopLimit: number
+  /** Node ids the request passed through before this node, requester first: never asked again. @default [fromPeerId] */
+  path?: string[]
 }
 
 export interface DrRequest {

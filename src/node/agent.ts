@@ -435,7 +435,7 @@ export class Agent {
       request: {
         eventId, modificationNumber: 0, origin: 'peer', marketContext: request.marketContext, startMs: request.startMs,
         intervalMs: request.intervalMs, amountsKw: request.amountsKw, signalType: request.signalType,
-        peer: { requestId: request.requestId, fromPeerId, hopLimit: request.hopLimit }
+        peer: { requestId: request.requestId, fromPeerId, hopLimit: request.hopLimit, path: request.path }
       },
       toleranceKw: this.config.toleranceKw,
       checksPerInterval: this.config.checksPerInterval

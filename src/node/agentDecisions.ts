@@ -231,18 +231,35 @@ async function reservePlan (d: DecisionComponents, request: DrRequest, plan: Dis
   await d.ledger.reserve(holderOf(request.eventId), reservations)
 }
 
+/**
+ * The path and hops a cover request made on this event's behalf carries: a fellow's request is forwarded
+ * with its path extended by this node and one hop less (null once no hop is left); the node's own
+ * request starts a path. Nodes on the path are never asked, so covers do not loop A → B → A.
+ */
+export function onwardRoute (request: DrRequest, selfId: string, ownHopLimit = 2): { hopLimit: number, path: string[] } | null {
+  if (request.origin !== 'peer') return { hopLimit: ownHopLimit, path: [selfId] }
+  const peer = request.peer
+  if (peer === undefined || peer.hopLimit <= 0) return null
+  const before = peer.path ?? [peer.fromPeerId]
+  if (before.includes(selfId)) return null
+  return { hopLimit: peer.hopLimit - 1, path: [...before, selfId] }
+}
+
 /** Asks fellow nodes, most reliable first within their live offers, to cover the residual. */
-export async function interMatch (d: DecisionComponents, request: DrRequest, residualKw: number[], intervalIndex: number,
-  requestId: string): Promise<InterResult> {
-  if (d.config.matchmaking !== 'full') return { committedKw: zeros(residualKw.length), residualKw, peersAsked: [] }
+export async function interMatch (d: Pick<DecisionComponents, 'port' | 'clock' | 'config' | 'reliability'>, request: DrRequest,
+  residualKw: number[], intervalIndex: number, requestId: string): Promise<InterResult> {
+  const none: InterResult = { committedKw: zeros(residualKw.length), residualKw, peersAsked: [] }
+  if (d.config.matchmaking !== 'full') return none
+  const route = onwardRoute(request, d.config.nodeId)
+  if (route === null) return none
   const now = d.clock.now()
-  const offers = d.port.advertisedOffers(request.marketContext, now)
+  const offers = d.port.advertisedOffers(request.marketContext, now, { marketContext: request.marketContext, ...windowOf(request) })
+    .filter(o => !route.path.includes(o.peerId))
   const book = d.reliability()
   // The residual is a deviation (delivered − requested); peers cover it by moving the other way.
   const asked = residualKw.map(r => -r)
   const split = allocateToPeers(asked, offers, peer => reliabilityOf(book, peer, request.marketContext, reliabilityPrior).r, now)
   const committedKw = zeros(residualKw.length)
-  const hopLimit = request.origin === 'peer' ? Math.max(0, (request.peer?.hopLimit ?? 0) - 1) : 2
   for (const [k, allocation] of split.allocations.entries()) {
     const cover: CoverRequest = {
       requestId: `${requestId}:${k}`,
@@ -253,8 +270,8 @@ export async function interMatch (d: DecisionComponents, request: DrRequest, res
       amountsKw: allocation.amountsKw,
       signalType: 'delta',
       deadlineMs: now + request.intervalMs / d.config.checksPerInterval,
-      hopLimit,
-      path: [d.config.nodeId]
+      hopLimit: route.hopLimit,
+      path: route.path
     }
     const commitment = await d.port.requestCover(allocation.peerId, cover)
     if (!commitment.accepted) continue

@@ -121,11 +121,17 @@ export class MeshAgentPort implements InterMatchmakingPort {
     return { requestId: request.requestId, peerId: walk.commitments[0]?.peerId ?? peerId, accepted: true, committedKw }
   }
 
-  /** The request as it goes out: this node's own, or a fellow's forwarded (path kept, one hop spent). */
+  /**
+   * The request as it goes out: this node's own, or a fellow's forwarded (path kept, one hop spent). A
+   * fellow's request this port no longer remembers (a restart) keeps the path the agent carried in its
+   * event, this node named by its peer id rather than its node id.
+   */
   private outbound (request: CoverRequest, selfId: string): CoverRequest | null {
     const eventId = request.eventRef.eventId
     const fellow = eventId.startsWith('peer:') ? this.inbound.get(eventId.slice('peer:'.length)) : undefined
-    if (fellow === undefined) return { ...request, path: [selfId] }
+    if (fellow === undefined) {
+      return request.path.length > 1 ? { ...request, path: [...request.path.slice(0, -1), selfId] } : { ...request, path: [selfId] }
+    }
     const forwarded = forwardRequest(fellow, selfId)
     return forwarded === null ? null : { ...request, hopLimit: forwarded.hopLimit, path: forwarded.path }
   }
