@@ -1,8 +1,11 @@
 /**
- * What `adrmesh vtn` and `adrmesh ven` share: the TLS and signature flags (read into OadrSecurityInit),
- * the usage error, and the event description an operator writes as JSON (read into a NewEvent).
+ * What `adrmesh vtn` and `adrmesh ven` share: the run loop of a role (flags, help, start, wait for a signal,
+ * stop), the TLS and signature flags (read into OadrSecurityInit), the usage error, and the event description
+ * an operator writes as JSON (read into a NewEvent).
  */
 import { readFile } from 'node:fs/promises'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { pino, type Logger } from 'pino'
 import { powerRealKw } from '../openadr/model/index.js'
 import type { EventSignal, ResponseRequired, SignalName, SignalType } from '../openadr/model/event.js'
 import { signalNames, signalTypes } from '../openadr/model/event.js'
@@ -10,6 +13,57 @@ import type { OadrSecurityInit } from '../openadr/http/endpoint.js'
 import type { NewEvent } from '../openadr/vtn/events.js'
 import { parseDateTime } from '../openadr/codec/index.js'
 import { oadrFingerprintOfPem } from '../openadr/security/fingerprint.js'
+
+export type RoleFlags = SecurityFlags & Record<string, string | boolean | string[] | undefined>
+
+export interface RoleInit {
+  role: 'vtn' | 'ven'
+  help: string
+  options: NonNullable<ParseArgsConfig['options']>
+  /** Starts the role; resolves to its stop function. */
+  start: (flags: RoleFlags, log: Logger) => Promise<() => Promise<void>>
+  /** A start error that means "stopped on request before it was up": exit 0. */
+  stoppedEarly?: (err: unknown) => boolean
+}
+
+/** Runs a stand-alone role until SIGINT or SIGTERM; resolves to the exit code (2 usage, 1 failed start). */
+export async function runRole (argv: string[], init: RoleInit): Promise<number> {
+  let flags: RoleFlags
+  try {
+    flags = parseArgs({
+      args: argv,
+      options: { ...init.options, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...securityFlagOptions },
+      strict: true
+    }).values as RoleFlags
+  } catch (err) {
+    console.error(`adrmesh ${init.role}: ${(err as Error).message}\n\n${init.help}`)
+    return 2
+  }
+  if (flags.help === true) {
+    console.log(init.help)
+    return 0
+  }
+  const log = pino({ level: (flags['log-level'] as string | undefined) ?? 'info', base: { role: init.role } })
+  let stop: () => Promise<void>
+  try {
+    stop = await init.start(flags, log)
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`adrmesh ${init.role}: ${err.message}\n\n${init.help}`)
+      return 2
+    }
+    if (init.stoppedEarly?.(err) === true) return 0
+    log.error({ err: (err as Error).message }, `${init.role.toUpperCase()} failed to start`)
+    return 1
+  }
+  const signal = await new Promise<string>(resolve => {
+    process.once('SIGINT', () => { resolve('SIGINT') })
+    process.once('SIGTERM', () => { resolve('SIGTERM') })
+  })
+  log.info({ signal }, 'shutting down')
+  await stop()
+  return 0
+}
 
 /** A command line that cannot run: printed with the command's help, exit code 2. */
 export class UsageError extends Error {

@@ -4,15 +4,14 @@
  * the VTN requests, and logs what it receives (events with their intervals, modifications, report
  * requests) as JSON lines (pino) on stdout.
  */
-import { parseArgs } from 'node:util'
-import { pino, type Logger } from 'pino'
+import type { Logger } from 'pino'
 import { Ven } from '../openadr/ven/ven.js'
 import { OadrHttpClients, OadrHttpServer, securedHandler } from '../openadr/http/index.js'
 import { powerRealKw } from '../openadr/model/index.js'
 import type { OadrReport } from '../openadr/model/report.js'
 import type { PayloadHandler } from '../openadr/transport.js'
 import { systemClock } from '../util/clock.js'
-import { fingerprintOf, portOf, positiveNumberOf, readSecurityFlags, securityFlagOptions, securityFlagsHelp, UsageError, type SecurityFlags } from './oadrFlags.js'
+import { fingerprintOf, portOf, positiveNumberOf, readSecurityFlags, runRole, securityFlagsHelp, UsageError, type SecurityFlags } from './oadrFlags.js'
 
 const help = `Usage: adrmesh ven --vtn-url URL --ven-name NAME [options]
 
@@ -33,54 +32,23 @@ Runs an OpenADR 2.0b VEN against the VTN at URL (its base: the services are unde
 ${securityFlagsHelp}`
 
 export async function run (argv: string[]): Promise<number> {
-  let flags
-  try {
-    flags = parseArgs({
-      args: argv,
-      options: {
-        'vtn-url': { type: 'string' },
-        'ven-name': { type: 'string' },
-        'ven-id': { type: 'string' },
-        listen: { type: 'string' },
-        'push-url': { type: 'string' },
-        'poll-freq': { type: 'string' },
-        opt: { type: 'string' },
-        'report-interval': { type: 'string' },
-        'report-value': { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        ...securityFlagOptions
-      },
-      strict: true
-    }).values
-  } catch (err) {
-    console.error(`adrmesh ven: ${(err as Error).message}\n\n${help}`)
-    return 2
-  }
-  if (flags.help === true) {
-    console.log(help)
-    return 0
-  }
-  const log = pino({ level: flags['log-level'] ?? 'info', base: { role: 'ven' } })
-  let stop: () => Promise<void>
-  try {
-    stop = await start(flags, log)
-  } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`adrmesh ven: ${err.message}\n\n${help}`)
-      return 2
-    }
-    if (err instanceof StoppedError) return 0
-    log.error({ err: (err as Error).message }, 'VEN failed to start')
-    return 1
-  }
-  const signal = await new Promise<string>(resolve => {
-    process.once('SIGINT', () => { resolve('SIGINT') })
-    process.once('SIGTERM', () => { resolve('SIGTERM') })
+  return await runRole(argv, {
+    role: 'ven',
+    help,
+    options: {
+      'vtn-url': { type: 'string' },
+      'ven-name': { type: 'string' },
+      'ven-id': { type: 'string' },
+      listen: { type: 'string' },
+      'push-url': { type: 'string' },
+      'poll-freq': { type: 'string' },
+      opt: { type: 'string' },
+      'report-interval': { type: 'string' },
+      'report-value': { type: 'string' }
+    },
+    start,
+    stoppedEarly: err => err instanceof StoppedError
   })
-  log.info({ signal }, 'shutting down')
-  await stop()
-  return 0
 }
 
 /** SIGINT/SIGTERM arrived before the VEN could register. */

@@ -4,16 +4,15 @@
  * come from `--event-file` at start and from a small operator JSON API (`--admin-port`, loopback only).
  * Registrations, opt answers, opt schedules and reports are logged as JSON lines (pino) on stdout.
  */
-import { parseArgs } from 'node:util'
 import { readFile } from 'node:fs/promises'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { pino, type Logger } from 'pino'
+import type { Logger } from 'pino'
 import { Vtn } from '../openadr/vtn/vtn.js'
 import { OadrHttpClients, OadrHttpServer, securedHandler } from '../openadr/http/index.js'
 import { OadrError } from '../openadr/errors.js'
 import { systemClock } from '../util/clock.js'
-import { eventFromJson, eventJsonHelp, everyVenGroup, fingerprintOf, portOf, positiveNumberOf, securityFlagOptions, securityFlagsHelp, readSecurityFlags, UsageError, type SecurityFlags } from './oadrFlags.js'
+import { eventFromJson, eventJsonHelp, everyVenGroup, fingerprintOf, portOf, positiveNumberOf, runRole, securityFlagsHelp, readSecurityFlags, UsageError, type RoleFlags } from './oadrFlags.js'
 
 const help = `Usage: adrmesh vtn [options]
 
@@ -38,56 +37,25 @@ ${securityFlagsHelp}
 ${eventJsonHelp}`
 
 export async function run (argv: string[]): Promise<number> {
-  let flags
-  try {
-    flags = parseArgs({
-      args: argv,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        'base-path': { type: 'string' },
-        'vtn-id': { type: 'string' },
-        'data-dir': { type: 'string' },
-        'poll-freq': { type: 'string' },
-        'event-file': { type: 'string' },
-        bind: { type: 'string', multiple: true },
-        'admin-port': { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        ...securityFlagOptions
-      },
-      strict: true
-    }).values
-  } catch (err) {
-    console.error(`adrmesh vtn: ${(err as Error).message}\n\n${help}`)
-    return 2
-  }
-  if (flags.help === true) {
-    console.log(help)
-    return 0
-  }
-  const log = pino({ level: flags['log-level'] ?? 'info', base: { role: 'vtn' } })
-  let stop: () => Promise<void>
-  try {
-    stop = await start(flags, log)
-  } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`adrmesh vtn: ${err.message}`)
-      return 2
-    }
-    log.error({ err }, 'VTN failed to start')
-    return 1
-  }
-  const signal = await new Promise<string>(resolve => {
-    process.once('SIGINT', () => { resolve('SIGINT') })
-    process.once('SIGTERM', () => { resolve('SIGTERM') })
+  return await runRole(argv, {
+    role: 'vtn',
+    help,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'base-path': { type: 'string' },
+      'vtn-id': { type: 'string' },
+      'data-dir': { type: 'string' },
+      'poll-freq': { type: 'string' },
+      'event-file': { type: 'string' },
+      bind: { type: 'string', multiple: true },
+      'admin-port': { type: 'string' }
+    },
+    start
   })
-  log.info({ signal }, 'shutting down')
-  await stop()
-  return 0
 }
 
-type Flags = SecurityFlags & Record<string, string | boolean | string[] | undefined>
+type Flags = RoleFlags
 
 async function start (flags: Flags, log: Logger): Promise<() => Promise<void>> {
   const str = (name: string): string | undefined => flags[name] as string | undefined
