@@ -251,15 +251,34 @@ export class Agent {
   }
   clockNow (): number { return this.clock.now() }
 
-  /** The setpoint the first live event that dispatched the customer at `atMs` gave it. */
+  /** What the live events dispatched the customer to draw at `atMs`: one event's setpoint plus the others' changes. */
   private setpointAt (venId: string, atMs: number): number | undefined {
-    for (const { actor } of this.live.values()) {
+    for (const [eventId, { actor }] of this.live) {
       const ctx = actor.getSnapshot().context
       const t = Math.floor((atMs - ctx.request.startMs) / ctx.request.intervalMs)
       const setpoint = ctx.plan?.setpointsKw[venId]?.[t]
-      if (t >= 0 && setpoint !== undefined) return setpoint
+      if (t >= 0 && setpoint !== undefined) return setpoint + (this.changesAt(atMs, eventId).get(venId) ?? 0)
     }
     return undefined
+  }
+
+  /** Per customer, the change (setpoint − baseline) the live events other than `exceptEventId` dispatched at `atMs`. */
+  private changesAt (atMs: number, exceptEventId?: string): Map<string, number> {
+    const changes = new Map<string, number>()
+    for (const [eventId, { actor }] of this.live) {
+      if (eventId === exceptEventId) continue
+      const { request, plan } = actor.getSnapshot().context
+      const t = Math.floor((atMs - request.startMs) / request.intervalMs)
+      if (plan === null || t < 0 || t >= request.amountsKw.length) continue
+      for (const [venId, row] of Object.entries(plan.setpointsKw)) {
+        const c = this.book.get(venId)
+        const setpoint = row[t]
+        if (c == null || setpoint === undefined) continue
+        const base = this.book.windowBaseline(c, windowOf(request))[t] ?? 0
+        changes.set(venId, (changes.get(venId) ?? 0) + setpoint - base)
+      }
+    }
+    return changes
   }
 
   /** Σ baseline of the customers in the request's market context, per interval (kW). */
@@ -325,6 +344,8 @@ export class Agent {
       upstream: this.upstream,
       peerAnswered: answer => { this.answerPeer(answer) },
       aggregateBaseline: request => this.aggregateBaseline(request),
+      othersChangeKw: atMs => this.changesAt(atMs, eventId),
+      interCoveredKw: index => this.live.get(eventId)?.actor.getSnapshot().context.intervals[index]?.interCoveredKw ?? 0,
       reliabilityUpdated: async (book) => {
         this.reliability = book
         await this.store.table<ReliabilityBook>('meta').put('reliability', book)

@@ -233,12 +233,23 @@ export interface MeasureOptions {
   final: boolean
   checkAtMs: number
   graceMs: number
+  /**
+   * Per customer, the change (setpoint − baseline, kW) the node's other live events dispatched at this
+   * checkpoint: their part of the aggregate, judged by them, not by this event. @default none
+   */
+  othersChangeKw?: ReadonlyMap<string, number>
+  /** Cover fellow nodes committed to this event for this interval (kW, signed like a deviation). @default 0 */
+  interCoveredKw?: number
 }
 
 /**
- * One monitoring checkpoint. A customer's flow is its latest reading in the interval so far; a dispatched
- * customer without one inside the grace period is missing (and counted at its baseline, i.e. not acting);
- * a customer not dispatched and silent is counted at its baseline. Both invariants are checked by the chart.
+ * One monitoring checkpoint of one event. A customer's flow is its latest reading in the interval so far;
+ * a dispatched customer without one inside the grace period is missing (and counted at its baseline, i.e.
+ * not acting); a customer not dispatched and silent is counted at its baseline. Each event judges only
+ * what is attributable to it: a customer's change dispatched by another live event is taken out of its
+ * flow (a customer only the other events dispatched counts at its baseline, they judge it), and the cover
+ * fellows committed to this event is what its own customers need not deliver. Both invariants are checked
+ * by the chart.
  */
 export function measure (book: CustomerBook, request: DrRequest, plan: DispatchPlan, o: MeasureOptions): Measurement {
   const window = windowOf(request)
@@ -254,15 +265,21 @@ export function measure (book: CustomerBook, request: DrRequest, plan: DispatchP
     baselineKw += base
     const latest = book.readings(c.venId, since, o.checkAtMs).at(-1)
     const setpoint = plan.setpointsKw[c.venId]?.[t]
+    const others = o.othersChangeKw?.get(c.venId)
     if (latest === undefined) {
       aggregateKw += base
       if (setpoint !== undefined) missing.push(c.venId)
       continue
     }
-    aggregateKw += latest.kw
-    if (setpoint !== undefined) customerDeviationsKw[c.venId] = latest.kw - setpoint
+    if (setpoint === undefined && others !== undefined) {
+      aggregateKw += base
+      continue
+    }
+    const own = latest.kw - (others ?? 0)
+    aggregateKw += own
+    if (setpoint !== undefined) customerDeviationsKw[c.venId] = own - setpoint
   }
   const amount = request.amountsKw[t] ?? 0
-  const requestedKw = request.signalType === 'setpoint' ? amount : baselineKw + amount
+  const requestedKw = (request.signalType === 'setpoint' ? amount : baselineKw + amount) + (o.interCoveredKw ?? 0)
   return { intervalIndex: t, final: o.final, aggregateKw, requestedKw, customerDeviationsKw, missing }
 }

@@ -48,6 +48,10 @@ export interface EventWiring {
   peerAnswered: (answer: OptAnswer) => void
   reliabilityUpdated: (book: ReliabilityBook) => Promise<void>
   aggregateBaseline: (request: DrRequest) => number[]
+  /** Per customer, the change the node's other live events dispatched at `atMs` (kW). */
+  othersChangeKw: (atMs: number) => ReadonlyMap<string, number>
+  /** Cover fellows committed to this event for interval `index` so far (kW, signed like a deviation). */
+  interCoveredKw: (index: number) => number
 }
 
 function dispatchFor (request: DrRequest, setpointsKw: number[], revision: number): CustomerDispatch {
@@ -88,7 +92,13 @@ export function eventImplementations (w: EventWiring) {
       monitor: fromPromise<Measurement, MonitorInput>(async ({ input }) => {
         await w.afterPersist()
         return measure(d.book, input.request, input.plan, {
-          intervalIndex: input.intervalIndex, final: input.final, checkAtMs: input.checkAtMs, graceMs: d.config.reportGraceMs
+          intervalIndex: input.intervalIndex,
+          final: input.final,
+          checkAtMs: input.checkAtMs,
+          graceMs: d.config.reportGraceMs,
+          // An instant inside the interval the checkpoint judges (the last checkpoint falls on its end).
+          othersChangeKw: w.othersChangeKw(input.checkAtMs - 1),
+          interCoveredKw: w.interCoveredKw(input.intervalIndex)
         })
       }),
       intraMatch: fromPromise<IntraResult, IntraInput>(async ({ input }) => {

@@ -13,6 +13,7 @@ import { ApiServer } from '../../src/node/apiServer.js'
 import type { CustomerChannel, CustomerDispatch } from '../../src/node/agentChannels.js'
 import { defaultConfig, type NodeConfig } from '../../src/node/config.js'
 import { ManualClock, ScaledClock, type Clock } from '../../src/util/clock.js'
+import type { CoverRequest, InterMatchmakingPort, PeerOffer } from '../../src/node/interMatchmaking.js'
 
 export const MARKET = 'http://market.example/ctx'
 export const TOKEN = 'test-admin-token'
@@ -193,5 +194,26 @@ export class Stepper {
       await this.step()
     }
     throw new Error(`${what} did not happen within ${maxSteps} steps of ${this.stepMs} ms`)
+  }
+}
+
+/**
+ * Fellow nodes for tests of the agent's own inter-matchmaking decisions (the libp2p side is tested in
+ * mesh.spec.ts): each advertises room and accepts everything asked; every request is recorded.
+ */
+export function acceptingFellows (peerIds: string[]): InterMatchmakingPort & { asked: Array<{ peerId: string, request: CoverRequest }> } {
+  const asked: Array<{ peerId: string, request: CoverRequest }> = []
+  const offer = (peerId: string): PeerOffer => ({ peerId, flexUpKw: new Array<number>(24).fill(10), flexDownKw: new Array<number>(24).fill(10), expiresAtMs: Number.MAX_SAFE_INTEGER })
+  return {
+    asked,
+    queryFlexibility: async () => peerIds.map(offer),
+    requestCover: async (peerId, request) => {
+      asked.push({ peerId, request })
+      return { requestId: request.requestId, peerId, accepted: true, committedKw: request.amountsKw }
+    },
+    reportOutcome: async () => {},
+    advertisedOffers: () => peerIds.map(offer),
+    onCoverRequest: () => {},
+    onOutcome: () => {}
   }
 }

@@ -2,29 +2,12 @@ import assert from 'node:assert/strict'
 import { interMatch, onwardRoute } from '../../src/node/agentDecisions.js'
 import { defaultConfig } from '../../src/node/config.js'
 import type { DrRequest } from '../../src/machines/drEventTypes.js'
-import type { CoverRequest, InterMatchmakingPort, PeerOffer } from '../../src/node/interMatchmaking.js'
+import type { InterMatchmakingPort } from '../../src/node/interMatchmaking.js'
 import { ManualClock } from '../../src/util/clock.js'
+import { acceptingFellows } from './agentFixtures.js'
 
 const MARKET = 'http://market.example/ctx'
 const START = Date.UTC(2026, 0, 1, 12)
-
-/** A mesh of fellows that all advertise room and accept everything asked, recording who was asked what. */
-function acceptingFellows (peerIds: string[]): InterMatchmakingPort & { asked: Array<{ peerId: string, request: CoverRequest }> } {
-  const asked: Array<{ peerId: string, request: CoverRequest }> = []
-  const offer = (peerId: string): PeerOffer => ({ peerId, flexUpKw: [10, 10], flexDownKw: [10, 10], expiresAtMs: START + 3_600_000 })
-  return {
-    asked,
-    queryFlexibility: async () => peerIds.map(offer),
-    requestCover: async (peerId, request) => {
-      asked.push({ peerId, request })
-      return { requestId: request.requestId, peerId, accepted: true, committedKw: request.amountsKw }
-    },
-    reportOutcome: async () => {},
-    advertisedOffers: () => peerIds.map(offer),
-    onCoverRequest: () => {},
-    onOutcome: () => {}
-  }
-}
 
 function coverEvent (path: string[], hopLimit: number): DrRequest {
   return {
