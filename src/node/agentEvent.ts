@@ -37,6 +37,40 @@ export async function runEffect (effect: Effect, upstream: UpstreamChannel, peer
   }
 }
 
+/**
+ * The times of one recovery within an interval (issue 4's end-to-end budget), on the node's clock:
+ * deviation detected (the checkpoint measured) → intra decision taken → new setpoints handed to the
+ * customer channel (pushed, or queued for the customers' next poll, due by `pickupByMs`). Recorded in the
+ * audit entry of the intra transition; inter matchmaking, when it follows, adds `interAnsweredAtMs`.
+ */
+export interface RecoveryTiming {
+  intervalIndex: number
+  detectedAtMs: number
+  decidedAtMs: number
+  setpointsSentAtMs: number
+  pickupByMs: number
+  customersChanged: number
+}
+
+export type IntervalRecovery = RecoveryTiming & { interAnsweredAtMs?: number }
+
+/** Per interval, the recoveries' times, from an event's audit decisions in order. */
+export function intervalBudgets (decisions: unknown[]): Map<number, IntervalRecovery[]> {
+  const out = new Map<number, IntervalRecovery[]>()
+  for (const decision of decisions) {
+    const timing = (decision as { timing?: Partial<IntervalRecovery> & { intervalIndex: number } } | null)?.timing
+    if (timing === undefined) continue
+    const list = out.get(timing.intervalIndex) ?? []
+    if (timing.detectedAtMs !== undefined) list.push({ ...timing } as IntervalRecovery)
+    else if (timing.interAnsweredAtMs !== undefined) {
+      const last = list.at(-1)
+      if (last !== undefined) last.interAnsweredAtMs = timing.interAnsweredAtMs
+    }
+    out.set(timing.intervalIndex, list)
+  }
+  return out
+}
+
 export interface EventWiring {
   eventId: string
   decisions: DecisionComponents
@@ -91,7 +125,8 @@ export function eventImplementations (w: EventWiring) {
       }),
       monitor: fromPromise<Measurement, MonitorInput>(async ({ input }) => {
         await w.afterPersist()
-        return measure(d.book, input.request, input.plan, {
+        const measuredAtMs = d.clock.now()
+        return { measuredAtMs, ...measure(d.book, input.request, input.plan, {
           intervalIndex: input.intervalIndex,
           final: input.final,
           checkAtMs: input.checkAtMs,
@@ -99,22 +134,38 @@ export function eventImplementations (w: EventWiring) {
           // An instant inside the interval the checkpoint judges (the last checkpoint falls on its end).
           othersChangeKw: w.othersChangeKw(input.checkAtMs - 1),
           interCoveredKw: w.interCoveredKw(input.intervalIndex)
-        })
+        }) }
       }),
       intraMatch: fromPromise<IntraResult, IntraInput>(async ({ input }) => {
         await w.afterPersist()
+        const detectedAtMs = (input.measurement as Measurement & { measuredAtMs?: number }).measuredAtMs ?? d.clock.now()
         const result = await intraMatch(d, input.request, input.plan, input.measurement)
+        const decidedAtMs = d.clock.now()
         const checkMs = input.request.intervalMs / d.config.checksPerInterval
         const revision = 1 + Math.max(0, Math.floor((d.clock.now() - input.request.startMs) / checkMs))
         const changed = Object.entries(result.plan.setpointsKw).filter(([venId, row]) =>
           JSON.stringify(row) !== JSON.stringify(input.plan.setpointsKw[venId]))
         await Promise.all(changed.map(async ([venId, row]) => await w.customers.distribute(venId, dispatchFor(input.request, row, revision))))
-        return result
+        const setpointsSentAtMs = d.clock.now()
+        const timing: RecoveryTiming = {
+          intervalIndex: input.measurement.intervalIndex,
+          detectedAtMs,
+          decidedAtMs,
+          setpointsSentAtMs,
+          pickupByMs: setpointsSentAtMs + d.config.customerPollMs,
+          customersChanged: changed.length
+        }
+        const timed: IntraResult & { timing: RecoveryTiming } = { ...result, timing }
+        return timed
       }),
       interMatch: fromPromise<InterResult, InterInput>(async ({ input }) => {
         await w.afterPersist()
         const requestId = `${d.config.nodeId}:${input.request.eventId}:${input.request.modificationNumber}:${input.intervalIndex}:${Math.floor(d.clock.now())}`
-        return await interMatch(d, input.request, input.residualKw, input.intervalIndex, requestId)
+        const result = await interMatch(d, input.request, input.residualKw, input.intervalIndex, requestId)
+        const timed: InterResult & { timing: { intervalIndex: number, interAnsweredAtMs: number } } = {
+          ...result, timing: { intervalIndex: input.intervalIndex, interAnsweredAtMs: d.clock.now() }
+        }
+        return timed
       }),
       cancelDispatch: fromPromise<void, CancelInput>(async ({ input }) => {
         await w.afterPersist()

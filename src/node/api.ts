@@ -12,6 +12,7 @@ import type { DrRequest } from '../machines/drEventTypes.js'
 import { AgentError, type Agent } from './agent.js'
 import { CustomerError, type Reading } from './agentCustomers.js'
 import type { CustomerDispatch } from './agentChannels.js'
+import { intervalBudgets } from './agentEvent.js'
 
 export interface ApiComponents {
   agent: Agent
@@ -68,9 +69,10 @@ async function route (req: IncomingMessage, url: URL, api: ApiComponents): Promi
       if (e === undefined) throw new ApiError(404, 'unknown-event', `no event ${id}`)
       await agent.settled(id)
       const audit = await agent.audit.entries(id)
+      const budgets = intervalBudgets(audit.map(a => a.decision))
       return {
         ...e,
-        intervals: e.intervals.map(r => ({ ...r, deviationKw: r.deliveredKw === null ? null : r.deliveredKw - requestedFlow(agent, e.request, r.index) })),
+        intervals: e.intervals.map(r => ({ ...r, deviationKw: r.deliveredKw === null ? null : r.deliveredKw - requestedFlow(agent, e.request, r.index), recoveries: budgets.get(r.index) ?? [] })),
         audit
       }
     }

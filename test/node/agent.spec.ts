@@ -105,6 +105,14 @@ describe('agent: a node with 20 customers on real HTTP and LevelDB', function ()
     const i1 = e.intervals[1]
     assert.ok(i1.intraCoveredKw > 0)
     assert.ok(Math.abs(i1.deviationKw) <= 0.5, `interval 1 after cover: deviation ${i1.deviationKw}`)
+    // The interval's budget is measurable: detected → decided → setpoints sent → picked up by, in order.
+    const recovery = i1.recoveries[0]
+    assert.ok(recovery !== undefined, `interval 1 lists its recovery: ${JSON.stringify(i1)}`)
+    assert.ok(recovery.customersChanged > 0)
+    assert.ok(recovery.detectedAtMs > body.startMs + INTERVAL && recovery.detectedAtMs < body.startMs + 2 * INTERVAL)
+    assert.ok(recovery.detectedAtMs <= recovery.decidedAtMs && recovery.decidedAtMs <= recovery.setpointsSentAtMs && recovery.setpointsSentAtMs < recovery.pickupByMs,
+      JSON.stringify(recovery))
+    assert.equal(first.decision.timing.detectedAtMs, recovery.detectedAtMs, 'the audit entry of the intra decision carries the times')
     // Profiling (expected − measured): the deviator drew more than its setpoint; a compliant customer none.
     const customers = (await get(n.url, '/api/customers')).json as Array<{ venId: string, profile?: { meanKw: number, samples: number } }>
     const profileOf = (venId: string) => customers.find(c => c.venId === venId)?.profile

@@ -68,5 +68,9 @@ describe('agent monitoring: each event judges what is attributable to it', funct
       assert.ok(asked <= 3 + 0.5, `interval ${t}: ${asked.toFixed(2)} kW asked of fellows for a gap of at most 3 kW (asked ${fellows.asked.length} times)`)
     }
     for (const r of e.intervals) assert.ok(Math.abs(r.interCoveredKw) <= 3 + 0.5, `interval ${r.index}: ${r.interCoveredKw} kW of inter cover`)
+    const withInter = e.intervals.flatMap((r: { recoveries: Array<{ setpointsSentAtMs: number, interAnsweredAtMs?: number }> }) => r.recoveries)
+      .filter((r: { interAnsweredAtMs?: number }) => r.interAnsweredAtMs !== undefined)
+    assert.ok(withInter.length > 0 && withInter.every((r: { setpointsSentAtMs: number, interAnsweredAtMs?: number }) => (r.interAnsweredAtMs ?? 0) >= r.setpointsSentAtMs),
+      'the recovery that went to the fellows records when they answered')
   })
 })
