@@ -103,8 +103,13 @@ export class Fleet {
   /** What a customer's VEN reports for the data point `rID` of the period ending at `endMs`. */
   private read (c: SyntheticCustomer, rID: string, endMs: number): number | undefined {
     if (rID === 'usage') {
+      // In the event window, what the customer did at the last tick (nothing from an offline one);
+      // outside it, its flow without DR: customers report all the time, and the node takes silence as a lapse.
+      const a = this.active
       const l = this.last.get(c.venId)
-      return l?.reports === true ? l.kw : undefined
+      const inWindow = a !== undefined && endMs > a.window.startMs && endMs <= a.window.startMs + (a.window.intervals + 1) * a.window.intervalMs
+      if (inWindow && l !== undefined) return l.reports ? l.kw : undefined
+      return this.ambientAt(c, endMs).trueBaselineKw[0]
     }
     const [series, k] = rID.split('.')
     if (series !== undefined && k !== undefined && forecastNames.has(series)) return this.forecastAt(c, series as ForecastSeries, endMs, Number(k))
@@ -123,12 +128,17 @@ export class Fleet {
       const t = Math.ceil((endMs + k * step - a.window.startMs) / step)
       if (t >= 0 && t < a.window.intervals) return (a.profiles.get(c.venId)?.[forecastKey[series]][t]) ?? 0
     }
+    return this.ambientAt(c, endMs)[forecastKey[series]][k] ?? 0
+  }
+
+  /** The customer's profile over the forecast steps from `startMs`, away from any event window. */
+  private ambientAt (c: SyntheticCustomer, startMs: number): CustomerProfile {
     let ambient = this.ambient.get(c.venId)
-    if (ambient?.startMs !== endMs) {
-      ambient = { startMs: endMs, profile: profileOf(c, { startMs: endMs, intervalMs: step, intervals: this.init.forecastSteps }, this.init.seed) }
+    if (ambient?.startMs !== startMs) {
+      ambient = { startMs, profile: profileOf(c, { startMs, intervalMs: this.init.intervalMs, intervals: this.init.forecastSteps }, this.init.seed) }
       this.ambient.set(c.venId, ambient)
     }
-    return ambient.profile[forecastKey[series]][k] ?? 0
+    return ambient.profile
   }
 
   private capability (c: SyntheticCustomer, point: CapabilityPoint): number | undefined {

@@ -1,0 +1,139 @@
+/**
+ * The simulation's nodes: each built as `adrmesh node` builds one (agent with its LevelDB store and
+ * statecharts, CustomerVtn toward its customers, UpstreamVen registered with the utility VTN, with strategy
+ * `full` a libp2p mesh node on 127.0.0.1 whose peer id is the node id), OpenADR over the in-process
+ * transport; its fleet of customer VENs; the mesh joined through node 0; adverts of spare flexibility.
+ */
+import { join } from 'node:path'
+import { pino } from 'pino'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { Agent } from '../node/agent.js'
+import { CustomerVtn } from '../node/customerVtn.js'
+import { UpstreamVen } from '../node/upstreamVen.js'
+import { defaultConfig, type Matchmaking, type NodeConfig } from '../node/config.js'
+import type { CoverOutcome } from '../node/interMatchmaking.js'
+import type { Vtn } from '../openadr/vtn/vtn.js'
+import { localSender } from '../openadr/local.js'
+import { MeshNode } from '../p2p/meshNode.js'
+import { loadOrCreateIdentity } from '../p2p/identity.js'
+import { advertTopic } from '../p2p/constants.js'
+import type { Clock } from '../util/clock.js'
+import { generateCustomers, type Window } from './customers.js'
+import { Fleet } from './fleet.js'
+import { SimulationError } from './failures.js'
+import type { IntervalInput } from './figures.js'
+
+export interface SimNode {
+  label: string
+  agent: Agent
+  customerVtn: CustomerVtn
+  upstream: UpstreamVen
+  fleet: Fleet
+  mesh: MeshNode | undefined
+  inputs: IntervalInput[]
+  alive: boolean
+}
+
+export const marketContext = 'http://adrmesh.example/mc/sim'
+export const checksPerInterval = 4
+/** Intervals between the utility's request and the event's start: the nodes plan while the clock runs. */
+export const leadIntervals = 4
+const silent = pino({ level: 'silent' })
+
+export interface NodeSetup {
+  strategy: Matchmaking
+  customers: number
+  seed: number
+  root: string
+  clock: Clock
+  intervalMs: number
+  intervals: number
+  toleranceKw: number
+  outcomes: Map<string, CoverOutcome[]>
+  utility: Vtn
+}
+
+/** A node as `adrmesh node` builds it (agent, CustomerVtn, UpstreamVen, mesh), with OpenADR in process. */
+export async function startNode (i: number, s: NodeSetup): Promise<SimNode> {
+  const dir = join(s.root, `agent-${i}`)
+  let mesh: MeshNode | undefined
+  let nodeId = `agent-${i}`
+  if (s.strategy === 'full') {
+    // The agent's node id is its peer id: fellows address requests, outcomes and reliabilities by it.
+    nodeId = peerIdFromPrivateKey(await loadOrCreateIdentity(join(dir, 'mesh'))).toString()
+    mesh = new MeshNode({ dataDir: join(dir, 'mesh'), marketContexts: [marketContext], listen: ['/ip4/127.0.0.1/tcp/0'], region: 'sim' }, { clock: s.clock })
+  }
+  const pollMs = s.intervalMs / checksPerInterval
+  const config: NodeConfig = {
+    ...defaultConfig,
+    nodeId,
+    venName: `agent-${i}`,
+    dataDir: join(dir, 'node'),
+    port: 0,
+    logLevel: 'silent',
+    matchmaking: s.strategy,
+    toleranceKw: s.toleranceKw,
+    checksPerInterval,
+    customerPollMs: pollMs,
+    reportGraceMs: 900_000,
+    timeScale: s.clock.timeScale
+  }
+  const customerVtn = new CustomerVtn({ vtnID: nodeId, dataDir: config.dataDir, pollFreqMs: pollMs }, { clock: s.clock, logger: silent })
+  const upstream = new UpstreamVen({ upstreamUrl: 'local://utility', venName: `agent-${i}`, telemetryPeriodMs: pollMs, pollFreqMs: pollMs },
+    { clock: s.clock, logger: silent, sender: localSender(s.utility.handler) })
+  if (mesh !== undefined) await mesh.start()
+  const agent = new Agent(config, { clock: s.clock, customers: customerVtn, upstream, ...(mesh !== undefined ? { port: mesh.port } : {}) })
+  customerVtn.bind(agent)
+  upstream.bind(agent)
+  await customerVtn.start()
+  await agent.start()
+  await upstream.start()
+  const customers = generateCustomers({ seed: s.seed, firstIndex: i * s.customers, count: s.customers, venIdPrefix: `a${i}-ven`, marketContexts: [marketContext] })
+  const fleet = new Fleet({ customers, seed: s.seed, intervalMs: s.intervalMs, forecastSteps: s.intervals + leadIntervals + 3, telemetryPeriodMs: pollMs, pollFreqMs: pollMs },
+    { clock: s.clock, sender: localSender(customerVtn.handler) })
+  // The agent does not listen for outcomes itself; the simulator keeps them to credit peers' delivery.
+  const outcomes = s.outcomes
+  mesh?.port.onOutcome(async outcome => {
+    const list = outcomes.get(nodeId) ?? []
+    list.push(outcome)
+    outcomes.set(nodeId, list)
+  })
+  return { label: `agent-${i}`, agent, customerVtn, upstream, fleet, mesh, inputs: [], alive: true }
+}
+
+export async function stopNode (n: SimNode): Promise<void> {
+  await n.upstream.stop()
+  await n.agent.stop()
+  await n.customerVtn.stop()
+  await n.mesh?.stop()
+}
+
+/** Every node joins through node 0 and waits until it sees all the others on the advert topic. */
+export async function joinMesh (nodes: SimNode[]): Promise<void> {
+  const meshes = nodes.map(n => n.mesh as MeshNode)
+  const bootstrap = meshes[0]?.multiaddrs[0]
+  if (bootstrap === undefined) throw new SimulationError('node 0 has no mesh address')
+  await Promise.all(meshes.slice(1).map(async m => { await m.libp2p.dial(bootstrap) }))
+  const until = Date.now() + 30_000
+  const topic = advertTopic(marketContext)
+  for (;;) {
+    const ready = meshes.every(m => m.libp2p.services.pubsub.getSubscribers(topic).length >= meshes.length - 1)
+    if (ready) return
+    if (Date.now() > until) throw new SimulationError('the mesh did not form within 30 s')
+    await sleep(50)
+  }
+}
+
+/** Gossips the node's spare flexibility (what its ledger has not reserved) for the rest of the window. */
+export async function advertise (n: SimNode, window: Window, nowMs: number): Promise<void> {
+  if (n.mesh === undefined || !n.alive) return
+  const spare = await n.agent.ledger.availableTotal(n.fleet.customers.map(c => c.venId), window)
+  await n.mesh.publishAdvert({
+    marketContext, startMs: window.startMs, intervalMs: window.intervalMs, validUntilMs: Math.floor(nowMs + window.intervalMs * 2),
+    flexUpKw: spare.flexUpKw, flexDownKw: spare.flexDownKw
+  }).catch(() => {})
+}
+
+async function sleep (ms: number): Promise<void> {
+  await new Promise(resolve => setTimeout(resolve, Math.max(0, ms)))
+}
