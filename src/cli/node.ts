@@ -63,8 +63,9 @@ export async function run (argv: string[]): Promise<number> {
   mesh?.bind(agent)
   customers.bind(agent)
   upstream?.bind(agent)
-  // The dashboard's pages and read-only exports, in front of the JSON API on the same port (open to read, as the API's GETs are).
-  const dashboard = new Dashboard({}, { view: new AgentDashboardView(agent), clock })
+  // The dashboard's pages and read-only exports, in front of the JSON API on the same port: with a dashboard
+  // token it guards them and every GET under /api/ (it answers those before the API sees them).
+  const dashboard = new Dashboard({ token: config.dashboardToken, metricsLoopbackOnly: config.metricsLoopback === 'on' }, { view: new AgentDashboardView(agent), clock })
   const server = new ApiServer({ host: config.host, port: config.port }, { agent, pull: customers, oadr: customers.handler, front: async (req, res) => await dashboard.handle(req, res), ...(mesh === undefined ? {} : { peers: mesh }) })
   try {
     await pool.start()

@@ -54,7 +54,7 @@ export class AgentDashboardView implements DashboardView {
       venId: c.venId,
       venName: c.venName,
       marketContexts: c.marketContexts,
-      cluster: null,
+      cluster: clusterLabel(this.agent.models.clusterOf(c.venId)),
       reliability: reliabilityView(book, c.venId, c.marketContexts[0]),
       lastReports: this.agent.book.readings(c.venId, -Infinity, Infinity).slice(-this.lastReports).map(r => ({ atMs: r.atMs, kw: r.kw }))
     }))
@@ -143,4 +143,9 @@ function involvedIn (audit: AuditEntryView[]): { customers: string[], peers: str
     if (Array.isArray(d.peersAsked)) for (const p of d.peersAsked) if (typeof p === 'string') peers.add(p)
   }
   return { customers: [...customers].sort(), peers: [...peers].sort() }
+}
+
+/** The node numbers clusters from 0; people read "cluster 1" for the first. */
+function clusterLabel (cluster: number | undefined): string | null {
+  return cluster === undefined ? null : `cluster ${cluster + 1}`
 }

@@ -52,6 +52,10 @@ export interface NodeConfig {
   intraStrategy: IntraStrategyName
   /** Token for `POST` on the JSON API; absent, writes are refused. */
   adminToken?: string
+  /** Token the dashboard's pages and every GET under `/api/` require (bearer header, or `?token=` once); absent, both are open to read. */
+  dashboardToken?: string
+  /** `on`: `/metrics` answers loopback clients only. @default 'on' */
+  metricsLoopback: 'on' | 'off'
   /** |deviation| above this (kW) violates a monitoring invariant. @default 0.5 */
   toleranceKw: number
   /** Monitoring checkpoints per interval (customers are asked to poll at least this often). @default 4 */
@@ -124,6 +128,8 @@ const options: Option[] = [
   { key: 'matchmaking', flag: '--matchmaking', env: 'ADRMESH_MATCHMAKING', kind: 'enum', values: ['none', 'intra', 'full'], help: 'deviation cover: none, intra only, or intra then inter' },
   { key: 'intraStrategy', flag: '--intra-strategy', env: 'ADRMESH_INTRA_STRATEGY', kind: 'enum', values: ['paper', 'corrected'], help: 'intra matchmaking strategy' },
   { key: 'adminToken', flag: '--admin-token', env: 'ADRMESH_ADMIN_TOKEN', kind: 'string', help: 'bearer token for POST on the JSON API' },
+  { key: 'dashboardToken', flag: '--dashboard-token', env: 'ADRMESH_DASHBOARD_TOKEN', kind: 'string', help: 'token for the dashboard and every GET under /api/ (absent: open to read)' },
+  { key: 'metricsLoopback', flag: '--metrics-loopback', env: 'ADRMESH_METRICS_LOOPBACK', kind: 'enum', values: ['on', 'off'], help: '/metrics for loopback clients only' },
   { key: 'toleranceKw', flag: '--tolerance-kw', env: 'ADRMESH_TOLERANCE_KW', kind: 'number', help: 'monitoring tolerance, kW' },
   { key: 'checksPerInterval', flag: '--checks-per-interval', env: 'ADRMESH_CHECKS_PER_INTERVAL', kind: 'number', help: 'monitoring checkpoints per interval' },
   { key: 'customerPollMs', flag: '--customer-poll-ms', env: 'ADRMESH_CUSTOMER_POLL_MS', kind: 'number', help: 'poll period asked of customer VENs, ms' },
@@ -159,6 +165,7 @@ export const defaultConfig: NodeConfig = {
   clusterEveryMs: 21_600_000,
   clusterK: 8,
   trainEveryMs: 86_400_000,
+  metricsLoopback: 'on',
   mdns: 'off'
 }
 

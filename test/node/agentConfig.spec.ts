@@ -56,4 +56,13 @@ describe('node config: defaults, file, environment, flags (flags win)', () => {
     }
     assert.ok(text.includes('ADRMESH_DATA_DIR'))
   })
+
+  it('the dashboard token and the loopback-only /metrics are options like the others', async () => {
+    assert.equal(defaultConfig.metricsLoopback, 'on')
+    assert.equal(defaultConfig.dashboardToken, undefined)
+    const { config } = await loadConfig({ argv: ['--dashboard-token', 'sesame', '--metrics-loopback', 'off'], env: {}, readFile })
+    assert.equal(config.dashboardToken, 'sesame')
+    assert.equal(config.metricsLoopback, 'off')
+    await assert.rejects(loadConfig({ argv: ['--metrics-loopback', 'maybe'], env: {}, readFile }), ConfigError)
+  })
 })
