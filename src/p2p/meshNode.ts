@@ -127,7 +127,9 @@ export class MeshNode {
     await adverts.start()
     await libp2p.start()
     await directory.start()
-    const rejoin = new Rejoin(libp2p, this.log, { bootstrap: init.bootstrap ?? [], minIntervalMs: 1000, maxIntervalMs: 30_000 })
+    const rejoin = new Rejoin(libp2p, this.log, {
+      bootstrap: init.bootstrap ?? [], minIntervalMs: 1000, maxIntervalMs: 30_000, minPeers: 6, dialTimeoutMs: 10_000
+    })
     rejoin.start()
     this.running = { libp2p, rejoin, directory, adverts, matchmaking }
   }
