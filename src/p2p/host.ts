@@ -99,6 +99,11 @@ export async function createHost (init: HostInit, privateKey: PrivateKey, clock:
       inboundConnectionThreshold: init.maxConnections,
       maxIncomingPendingConnections: init.maxConnections
     },
+    // libp2p pings every connection every 10 s and aborts those whose ping is late: at 50 nodes on one host
+    // (~2,500 connections) that was 250 pings a second, and late pings on the busy event loop tore down healthy
+    // connections, which were then redialled. Dead TCP connections close by themselves; a hung peer fails the
+    // request timeout.
+    connectionMonitor: { pingInterval: 60_000 },
     peerDiscovery: discovery,
     services: {
       identify: identify(),
