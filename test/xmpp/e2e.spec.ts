@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { powerRealKw } from '../../src/openadr/model/index.js'
-import type { OadrReport } from '../../src/openadr/model/index.js'
+import { telemetryOffer } from '../openadr/fixtures.js'
 import type { PayloadHandler, PeerIdentity } from '../../src/openadr/transport.js'
 import { Ven } from '../../src/openadr/ven/ven.js'
 import { Vtn } from '../../src/openadr/vtn/vtn.js'
@@ -19,18 +19,6 @@ import { assertSchemaValid } from '../helpers/xsd.js'
 
 const minute = 60_000
 const t0 = Date.UTC(2026, 5, 1, 8, 0, 0)
-
-const telemetryOffer: OadrReport = {
-  durationMs: 60 * minute,
-  oadrReportDescriptions: [{
-    rID: 'site-power', reportType: 'usage', itemBase: powerRealKw(), readingType: 'Direct Read',
-    samplingRate: { minPeriodMs: minute, maxPeriodMs: 60 * minute, onChange: false }
-  }],
-  reportRequestID: '0',
-  reportSpecifierID: 'telemetry-usage',
-  reportName: 'METADATA_TELEMETRY_USAGE',
-  createdDateTimeMs: t0
-}
 
 const dispatch = (eventID: string, venID: string, setpoints: number[]): Parameters<Vtn['createEvent']>[0] => ({
   eventID,

@@ -8,23 +8,11 @@ import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { ScaledClock } from '../../../src/util/clock.js'
 import { powerRealKw } from '../../../src/openadr/model/index.js'
-import type { OadrReport } from '../../../src/openadr/model/index.js'
 import type { EventResponseRecord, StoredReport } from '../../../src/openadr/vtn/types.js'
 import { oadrFingerprintOfPem } from '../../../src/openadr/security/index.js'
 import { assertSchemaValid } from '../../helpers/xsd.js'
+import { telemetryOffer } from '../fixtures.js'
 import { minute, pkiOf, startVen, startVtn, t0, type Mode } from './harness.js'
-
-export const telemetryOffer: OadrReport = {
-  durationMs: 60 * minute,
-  oadrReportDescriptions: [{
-    rID: 'site-power', reportType: 'usage', itemBase: powerRealKw(), readingType: 'Direct Read',
-    samplingRate: { minPeriodMs: minute, maxPeriodMs: 60 * minute, onChange: false }
-  }],
-  reportRequestID: '0',
-  reportSpecifierID: 'telemetry-usage',
-  reportName: 'METADATA_TELEMETRY_USAGE',
-  createdDateTimeMs: t0
-}
 
 async function scenario (mode: Mode, pull: boolean, tls12Only = false): Promise<void> {
   const wire: string[] = []
