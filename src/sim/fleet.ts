@@ -22,6 +22,12 @@ export interface FleetMeter {
   baselineKw: number[]
   /** Per interval: virtual cost of the customers' deviation from their baselines. */
   cost: number[]
+  /**
+   * Per node event (the node's id of the event whose share each customer followed) and interval: the change
+   * from their true baselines the customers really made for it, averaged like `flowKw` (kW). A customer
+   * following several events' shares splits its change in proportion to what each asked of it.
+   */
+  changeByEventKw: Map<string, number[]>
 }
 
 export interface FleetInit {
@@ -51,6 +57,7 @@ interface Active {
   sums: number[]
   ticks: number[]
   cost: number[]
+  changeByEvent: Map<string, number[]>
   lastCostTickMs: number
 }
 
@@ -164,7 +171,7 @@ export class Fleet {
     }
     const zeros = (): number[] => new Array<number>(window.intervals).fill(0)
     this.last.clear()
-    this.active = { window, profiles, modes, failures: new Map(), sums: zeros(), ticks: zeros(), cost: zeros(), lastCostTickMs: window.startMs }
+    this.active = { window, profiles, modes, failures: new Map(), sums: zeros(), ticks: zeros(), cost: zeros(), changeByEvent: new Map(), lastCostTickMs: window.startMs }
   }
 
   injectFailures (failures: Map<string, InjectedFailure>): void {
@@ -178,13 +185,13 @@ export class Fleet {
   }
 
   /**
-   * The flow the customer is asked for at `atMs`: its forecast moved by the requested change of every
-   * eiEvent it opted into (the node's ledger keeps the events' kW disjoint), or undefined when none applies.
+   * What the customer is asked for at `atMs`: per node event whose eiEvent it opted into, the requested change
+   * from its forecast (the node's ledger keeps the events' kW disjoint); its target flow is the forecast moved
+   * by their sum, undefined when none applies.
    */
-  private targetKw (ven: Ven, p: CustomerProfile, t: number, atMs: number): number | undefined {
+  private asked (ven: Ven, p: CustomerProfile, t: number, atMs: number): { targetKw: number | undefined, changes: Array<[string, number]> } {
     const forecast = p.forecastBaselineKw[t] ?? 0
-    let change = 0
-    let any = false
+    const changes: Array<[string, number]> = []
     for (const { event, optType } of ven.events()) {
       if (optType !== 'optIn' || event.eventDescriptor.eventStatus === 'cancelled') continue
       const signal = event.eiEventSignals.find(s => s.signalName === 'LOAD_DISPATCH')
@@ -193,10 +200,10 @@ export class Fleet {
       const k = Math.floor((atMs - event.eiActivePeriod.dtstartMs) / step)
       const s = k < 0 ? undefined : signal.intervals[k]?.values[0]
       if (s === undefined) continue
-      change += s - forecast
-      any = true
+      const id = event.eventDescriptor.eventID
+      changes.push([id.slice(0, id.lastIndexOf('#')), s - forecast])
     }
-    return any ? forecast + change : undefined
+    return { targetKw: changes.length > 0 ? forecast + changes.reduce((sum, [, c]) => sum + c, 0) : undefined, changes }
   }
 
   /** One tick at `nowMs`: every customer acts and the meter accumulates; outside the window nothing is metered. */
@@ -213,11 +220,12 @@ export class Fleet {
       const p = a.profiles.get(c.venId) as CustomerProfile
       const baselineKw = p.trueBaselineKw[t] ?? 0
       const failure = a.failures.get(c.venId)
+      const asked = this.asked(this.vens.get(c.venId) as Ven, p, t, nowMs)
       const r = respond({
         mode: a.modes.get(c.venId) ?? 'comply',
         behaviour: c.behaviour,
         baselineKw,
-        setpointKw: this.targetKw(this.vens.get(c.venId) as Ven, p, t, nowMs),
+        setpointKw: asked.targetKw,
         flexUpKw: p.trueFlexUpKw[t] ?? 0,
         flexDownKw: p.trueFlexDownKw[t] ?? 0,
         atMs: nowMs,
@@ -226,6 +234,14 @@ export class Fleet {
       sum += r.flowKw
       const change = r.flowKw - baselineKw
       cost += Math.abs(change) * dtHours * (change > 0 ? c.costUpPerKwh : c.costDownPerKwh)
+      const askedTotal = asked.changes.reduce((sum, [, x]) => sum + x, 0)
+      if (Math.abs(askedTotal) > 1e-9) {
+        for (const [eventId, x] of asked.changes) {
+          let row = a.changeByEvent.get(eventId)
+          if (row === undefined) a.changeByEvent.set(eventId, row = new Array<number>(a.window.intervals).fill(0))
+          row[t] = (row[t] ?? 0) + change * x / askedTotal
+        }
+      }
       this.last.set(c.venId, { kw: r.flowKw, reports: r.reports })
     }
     a.sums[t] = (a.sums[t] ?? 0) + sum
@@ -235,14 +251,15 @@ export class Fleet {
 
   meter (): FleetMeter {
     const a = this.active
-    if (a === undefined) return { flowKw: [], baselineKw: [], cost: [] }
+    if (a === undefined) return { flowKw: [], baselineKw: [], cost: [], changeByEventKw: new Map() }
     const baselineKw = Array.from({ length: a.window.intervals }, (_, t) =>
       this.customers.reduce((s, c) => s + ((a.profiles.get(c.venId) as CustomerProfile).trueBaselineKw[t] ?? 0), 0))
     return {
       // An interval no tick reached (the process starved) counts at baseline: nothing is known to have been done.
       flowKw: a.sums.map((s, t) => (a.ticks[t] ?? 0) > 0 ? s / (a.ticks[t] as number) : baselineKw[t] ?? 0),
       baselineKw,
-      cost: [...a.cost]
+      cost: [...a.cost],
+      changeByEventKw: new Map([...a.changeByEvent].map(([id, row]) => [id, row.map((v, t) => (a.ticks[t] ?? 0) > 0 ? v / (a.ticks[t] as number) : 0)]))
     }
   }
 }

@@ -11,7 +11,6 @@ import { Agent } from '../node/agent.js'
 import { CustomerVtn } from '../node/customerVtn.js'
 import { UpstreamVen } from '../node/upstreamVen.js'
 import { defaultConfig, type Matchmaking, type NodeConfig } from '../node/config.js'
-import type { CoverOutcome } from '../node/interMatchmaking.js'
 import type { Vtn } from '../openadr/vtn/vtn.js'
 import { localSender } from '../openadr/local.js'
 import { MeshNode } from '../p2p/meshNode.js'
@@ -49,7 +48,6 @@ export interface NodeSetup {
   intervalMs: number
   intervals: number
   toleranceKw: number
-  outcomes: Map<string, CoverOutcome[]>
   utility: Vtn
 }
 
@@ -91,13 +89,6 @@ export async function startNode (i: number, s: NodeSetup): Promise<SimNode> {
   const customers = generateCustomers({ seed: s.seed, firstIndex: i * s.customers, count: s.customers, venIdPrefix: `a${i}-ven`, marketContexts: [marketContext] })
   const fleet = new Fleet({ customers, seed: s.seed, intervalMs: s.intervalMs, forecastSteps: s.intervals + leadIntervals + 3, telemetryPeriodMs: pollMs, pollFreqMs: pollMs },
     { clock: s.clock, sender: localSender(customerVtn.handler) })
-  // The agent does not listen for outcomes itself; the simulator keeps them to credit peers' delivery.
-  const outcomes = s.outcomes
-  mesh?.port.onOutcome(async outcome => {
-    const list = outcomes.get(nodeId) ?? []
-    list.push(outcome)
-    outcomes.set(nodeId, list)
-  })
   return { label: `agent-${i}`, agent, customerVtn, upstream, fleet, mesh, inputs: [], alive: true }
 }
 

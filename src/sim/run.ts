@@ -18,7 +18,6 @@ import { onWindow } from '../node/agentCustomers.js'
 import { Vtn } from '../openadr/vtn/vtn.js'
 import { powerRealKw } from '../openadr/model/common.js'
 import type { Matchmaking } from '../node/config.js'
-import type { CoverOutcome } from '../node/interMatchmaking.js'
 import { realDelayMs, type Clock } from '../util/clock.js'
 import { SimClock } from './simClock.js'
 import type { Window } from './customers.js'
@@ -106,11 +105,10 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
   const wallStart = performance.now()
   let peakRss = process.memoryUsage().rss
   const nodes: SimNode[] = []
-  const outcomes = new Map<string, CoverOutcome[]>()
   const utility = new Vtn({ vtnID: 'utility', pollFreqMs: intervalMs / checksPerInterval }, { clock })
   try {
     await utility.start()
-    const sim: NodeSetup = { strategy: p.strategy, customers: p.customers, seed: p.seed, root, clock, intervalMs, intervals: p.intervals, toleranceKw: init.nodeToleranceKw ?? 0.2, outcomes, utility }
+    const sim: NodeSetup = { strategy: p.strategy, customers: p.customers, seed: p.seed, root, clock, intervalMs, intervals: p.intervals, toleranceKw: init.nodeToleranceKw ?? 0.2, utility }
     for (let i = 0; i < p.agents; i++) nodes.push(await startNode(i, sim))
     if (p.strategy === 'full' && p.agents > 1) await joinMesh(nodes)
     for (const n of nodes) await n.fleet.start()
@@ -139,7 +137,7 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
         sampleRss: () => { peakRss = Math.max(peakRss, process.memoryUsage().rss) }
       })
       await settle(nodes)
-      for (const n of nodes) n.inputs.push(...intervalInputs(n, eventIds.get(n) ?? `${n.label}-event-${e}`, window, outcomes))
+      for (const n of nodes) n.inputs.push(...intervalInputs(n, nodes, eventIds.get(n) ?? `${n.label}-event-${e}`, window))
     }
     init.onProgress?.(totalMs, totalMs)
     const agents = nodes.map(n => agentFigures({ agentId: n.label, intervalMs, intervals: n.inputs }, { tolerance: p.tolerance }))
@@ -253,7 +251,7 @@ async function waitPlanned (nodes: SimNode[], eventIds: Map<SimNode, string>): P
   }
 }
 
-/** Waits until no node has a live event (covers for fellows end with the window too) and outcomes are in. */
+/** Waits until no node has a live event (covers for fellows end with the window too). */
 async function settle (nodes: SimNode[]): Promise<void> {
   const until = Date.now() + 30_000
   while (nodes.some(n => n.alive && n.agent.liveEventIds().length > 0)) {
@@ -266,17 +264,45 @@ async function settle (nodes: SimNode[]): Promise<void> {
   await sleep(100)
 }
 
-function intervalInputs (n: SimNode, eventId: string, window: Window, outcomes: Map<string, CoverOutcome[]>): IntervalInput[] {
+/**
+ * The node and event a cover request was made for: a request id is `node:eventId:modification:interval:time:k`
+ * (src/node/agentDecisions.ts), and the event id of a cover a fellow forwarded is itself `peer:<request id>`.
+ */
+function requester (requestId: string): { nodeId: string, eventId: string } | undefined {
+  const fields = requestId.split(':')
+  if (fields.length < 6) return undefined
+  return { nodeId: fields[0] as string, eventId: fields.slice(1, -4).join(':') }
+}
+
+/** The node event a cover event ultimately served, through forwards (A → B → C credits A's event). */
+function rootEvent (nodeId: string, eventId: string): { nodeId: string, eventId: string } {
+  let at = { nodeId, eventId }
+  for (let hops = 0; hops < 8 && at.eventId.startsWith('peer:'); hops++) {
+    const up = requester(at.eventId.slice('peer:'.length))
+    if (up === undefined) break
+    at = up
+  }
+  return at
+}
+
+/**
+ * What the utility's meter credits a node per interval: its own customers' flow less the change they made
+ * on fellows' behalf, plus the change fellows' customers made on its behalf (what the fleets really did, not
+ * what anyone reported).
+ */
+function intervalInputs (n: SimNode, nodes: SimNode[], eventId: string, window: Window): IntervalInput[] {
   const meter = n.fleet.meter()
   const summary = n.agent.event(eventId)
-  const peer = new Array<number>(window.intervals).fill(0)
-  for (const o of outcomes.get(n.agent.config.nodeId) ?? []) {
-    if (o.requestId.split(':')[1] !== eventId) continue
-    // What a fellow reports is its whole aggregate's change; credit no more than it committed to this node.
-    o.committedKw.forEach((c, t) => {
-      const d = o.deliveredKw[t] ?? 0
-      peer[t] = (peer[t] ?? 0) + Math.sign(c) * Math.min(Math.abs(c), Math.max(0, d * Math.sign(c)))
-    })
+  const zeros = (): number[] => new Array<number>(window.intervals).fill(0)
+  const forFellows = zeros()
+  const byFellows = zeros()
+  for (const m of nodes) {
+    for (const [id, row] of m.fleet.meter().changeByEventKw) {
+      if (!id.startsWith('peer:')) continue
+      const root = rootEvent(m.agent.config.nodeId, id)
+      if (m === n && root.nodeId !== n.agent.config.nodeId) row.forEach((v, t) => { forFellows[t] = (forFellows[t] ?? 0) + v })
+      if (m !== n && root.nodeId === n.agent.config.nodeId && root.eventId === eventId) row.forEach((v, t) => { byFellows[t] = (byFellows[t] ?? 0) + v })
+    }
   }
   return Array.from({ length: window.intervals }, (_, t) => {
     const record = summary?.intervals.find(r => r.index === t)
@@ -284,8 +310,8 @@ function intervalInputs (n: SimNode, eventId: string, window: Window, outcomes: 
       startMs: window.startMs + t * window.intervalMs,
       setpointKw: summary?.request.amountsKw[t] ?? meter.baselineKw[t] ?? 0,
       baselineKw: meter.baselineKw[t] ?? 0,
-      ownFlowKw: meter.flowKw[t] ?? 0,
-      peerDeltaKw: peer[t] ?? 0,
+      ownFlowKw: (meter.flowKw[t] ?? 0) - (forFellows[t] ?? 0),
+      peerDeltaKw: byFellows[t] ?? 0,
       intraActions: Math.abs(record?.intraCoveredKw ?? 0) > 1e-9 ? 1 : 0,
       interActions: Math.abs(record?.interCoveredKw ?? 0) > 1e-9 ? 1 : 0,
       cost: meter.cost[t] ?? 0
