@@ -79,7 +79,12 @@ interface LiveEvent {
   input: DrEventInput
   /** Tail of this event's persistence queue: resolves when every transition so far is stored and its effects sent. */
   queue: Promise<void>
+  /** Transitions queued and not yet stored with their effects sent. */
+  storing: number
 }
+
+/** States in which an event actor waits for a timer. */
+const clockWaitStates = new Set(['declined', 'scheduled.waitingStart', 'active.monitoring.waiting'])
 
 export class Agent {
   readonly config: NodeConfig
@@ -101,6 +106,8 @@ export class Agent {
   private readonly live = new Map<string, LiveEvent>()
   private readonly summaries = new Map<string, EventSummary>()
   private readonly waiters = new Map<string, (out: WaitUntilOutput) => void>()
+  /** Waits whose timer is being stored, not yet armed. */
+  private readonly arming = new Set<string>()
   private readonly peerAnswers = new Map<string, (answer: OptAnswer) => void>()
   private reliability: ReliabilityBook = {}
   private outboxSeq = 0
@@ -240,6 +247,23 @@ export class Agent {
   events (): EventSummary[] { return [...this.summaries.values()] }
   event (eventId: string): EventSummary | undefined { return this.summaries.get(eventId) }
   liveEventIds (): string[] { return [...this.live.keys()] }
+
+  /**
+   * What this node is doing that will finish without the clock moving, by event: an actor mid-work (its
+   * state), transitions being stored or their effects sent, a wait timer being stored. Empty while every
+   * live event waits for the clock (a timer, or customers' answers, which come when they next poll); a
+   * virtual clock (src/sim) moves on only then.
+   */
+  busy (): string[] {
+    const out: string[] = []
+    for (const [eventId, e] of this.live) {
+      const state = stateKey(e.actor.getSnapshot().value)
+      if (e.storing > 0) out.push(`event ${eventId} (${state}, storing ${e.storing} transition(s))`)
+      else if (!clockWaitStates.has(state) && this.customers.awaitingAnswers?.(eventId) !== true) out.push(`event ${eventId} (${state})`)
+    }
+    for (const id of this.arming) out.push(`wait ${id} (arming)`)
+    return out
+  }
   reliabilityBook (): ReliabilityBook { return this.reliability }
 
   /** Applies `update` to the reliability book and stores it: how a fellow node's cover outcome is rated. */
@@ -356,7 +380,7 @@ export class Agent {
       ...(snapshot !== undefined ? { snapshot } : {}),
       inspect: transitionRecorder(r => records.push(r), fromState)
     })
-    const entry: LiveEvent = { actor, input, queue: Promise.resolve() }
+    const entry: LiveEvent = { actor, input, queue: Promise.resolve(), storing: 0 }
     this.live.set(eventId, entry)
     let dispatched: string[] = []
     actor.subscribe({
@@ -368,8 +392,10 @@ export class Agent {
         const effects = outbox.splice(0)
         const persisted = actor.getPersistedSnapshot()
         const summary = this.summarise(input, snap)
+        entry.storing++
         entry.queue = entry.queue.then(async () => await this.persist(eventId, input, persisted, summary, taken, effects))
           .catch(err => { this.log.error({ err, eventId }, 'persisting an event transition failed') })
+          .finally(() => { entry.storing-- })
         if (snap.status !== 'active') {
           void entry.queue.then(() => { if (this.live.get(eventId) === entry) this.live.delete(eventId) })
         }
@@ -436,7 +462,12 @@ export class Agent {
       this.waiters.delete(id)
       this.scheduler.cancel(id).catch(() => {})
     })
-    await this.scheduler.schedule({ id, kind: 'dr-wait', dueMs: wait.dueMs, payload: { eventId } })
+    this.arming.add(id)
+    try {
+      await this.scheduler.schedule({ id, kind: 'dr-wait', dueMs: wait.dueMs, payload: { eventId } })
+    } finally {
+      this.arming.delete(id)
+    }
     return await promise
   }
 

@@ -27,6 +27,8 @@ export interface CustomerChannel {
    * to date with what the channel stored before a crash (its book updates may have been lost). Idempotent.
    */
   recover?: () => Promise<void>
+  /** Whether a `distribute` of the event is waiting for a customer's answer (which comes when it next polls). */
+  awaitingAnswers?: (eventId: string) => boolean
 }
 
 export interface UpstreamChannel {

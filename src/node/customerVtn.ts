@@ -16,7 +16,7 @@ import type { EventResponseRecord, StoredReport } from '../openadr/vtn/types.js'
 import type { EventSignal, OptType } from '../openadr/model/event.js'
 import { powerRealKw } from '../openadr/model/common.js'
 import type { PayloadHandler } from '../openadr/transport.js'
-import { realDelayMs, type Clock } from '../util/clock.js'
+import { timerAt, type Clock } from '../util/clock.js'
 import type { CustomerChannel, CustomerDispatch } from './agentChannels.js'
 import type { CustomerBook } from './agentCustomers.js'
 import {
@@ -78,13 +78,19 @@ export class CustomerVtn implements CustomerChannel {
   private readonly scalars = new Map<string, CapabilityValues>()
   /** Serialises the book updates each customer's reports cause, in arrival order. */
   private bookQueue: Promise<void> = Promise.resolve()
+  /** Book updates queued and not yet done. */
+  private updating = 0
+  /** Dispatches being stored as eiEvents, not yet waiting for the customer's answer. */
+  private distributing = 0
+  /** Per node event, dispatches waiting for the customer's answer. */
+  private readonly answersAwaited = new Map<string, number>()
 
   constructor (private readonly init: CustomerVtnInit, private readonly components: CustomerVtnComponents) {
     this.vtn = new Vtn({
       vtnID: init.vtnID,
       dataDir: join(init.dataDir, 'vtn'),
       pollFreqMs: init.pollFreqMs,
-      requestReports: (_venID, offered) => requestCustomerReports(offered, randomUUID)
+      requestReports: (venID, offered) => requestCustomerReports(offered, randomUUID, { nowMs: components.clock.now(), key: venID })
     }, { clock: components.clock })
     this.vtn.on('registered', reg => { this.update(async book => { await book.register(reg.venID, reg.venName ?? reg.venID, book.get(reg.venID)?.marketContexts ?? [], reg.registeredAtMs) }) })
     this.vtn.on('deregistered', venID => { this.update(async book => { await book.deregister(venID) }) })
@@ -130,31 +136,56 @@ export class CustomerVtn implements CustomerChannel {
     await this.bookQueue
   }
 
+  /** Work in flight that finishes without the clock moving (a virtual clock waits for it); empty when none. */
+  busy (): string[] {
+    return [
+      ...(this.updating > 0 ? [`${this.updating} customer book update(s)`] : []),
+      ...(this.distributing > 0 ? [`${this.distributing} dispatch(es) being stored`] : [])
+    ]
+  }
+
+  awaitingAnswers (eventId: string): boolean { return (this.answersAwaited.get(eventId) ?? 0) > 0 }
+
   async distribute (venId: string, dispatch: CustomerDispatch): Promise<'optIn' | 'optOut'> {
-    const eventID = customerEventId(dispatch.eventId, venId)
-    const signal = dispatchSignal(dispatch)
-    const existing = this.vtn.event(eventID)
-    let modificationNumber = 0
-    if (existing === undefined) {
-      await this.vtn.createEvent({
-        eventID, marketContext: dispatch.marketContext, dtstartMs: dispatch.startMs, signals: [signal], targets: { venIDs: [venId] }, responseRequired: 'always'
-      })
-    } else if (existing.eventDescriptor.eventStatus === 'cancelled') {
-      return 'optOut'
-    } else if (sameSignal(existing.eiEventSignals, signal)) {
-      modificationNumber = existing.eventDescriptor.modificationNumber
-    } else {
-      modificationNumber = (await this.vtn.modifyEvent(eventID, { signals: [signal], reason: `revision ${dispatch.modificationNumber}.${dispatch.revision}` })).eventDescriptor.modificationNumber
+    this.distributing++
+    let parked = false
+    try {
+      const eventID = customerEventId(dispatch.eventId, venId)
+      const signal = dispatchSignal(dispatch)
+      const existing = this.vtn.event(eventID)
+      let modificationNumber = 0
+      if (existing === undefined) {
+        await this.vtn.createEvent({
+          eventID, marketContext: dispatch.marketContext, dtstartMs: dispatch.startMs, signals: [signal], targets: { venIDs: [venId] }, responseRequired: 'always'
+        })
+      } else if (existing.eventDescriptor.eventStatus === 'cancelled') {
+        return 'optOut'
+      } else if (sameSignal(existing.eiEventSignals, signal)) {
+        modificationNumber = existing.eventDescriptor.modificationNumber
+      } else {
+        modificationNumber = (await this.vtn.modifyEvent(eventID, { signals: [signal], reason: `revision ${dispatch.modificationNumber}.${dispatch.revision}` })).eventDescriptor.modificationNumber
+      }
+      const answered = this.answerOf(eventID, modificationNumber)
+      if (answered !== undefined) return answered
+      // A customer enrolled through the JSON API, not an OpenADR VEN: enrolment is its opt-in, and it reads
+      // its setpoints from `GET /api/customers/:venId/dispatch` (`dispatchesOf`).
+      if (this.vtn.registration(venId) === undefined) return 'optIn'
+      // A changed setpoint is picked up at the customer's next poll: the chart does not wait for it, and an
+      // optOut to it comes back through `customerOptedOut`.
+      if (modificationNumber > 0) return 'optIn'
+      parked = true
+      this.distributing--
+      this.answersAwaited.set(dispatch.eventId, (this.answersAwaited.get(dispatch.eventId) ?? 0) + 1)
+      try {
+        return await this.awaitAnswer(eventID, modificationNumber)
+      } finally {
+        const left = (this.answersAwaited.get(dispatch.eventId) ?? 1) - 1
+        if (left > 0) this.answersAwaited.set(dispatch.eventId, left)
+        else this.answersAwaited.delete(dispatch.eventId)
+      }
+    } finally {
+      if (!parked) this.distributing--
     }
-    const answered = this.answerOf(eventID, modificationNumber)
-    if (answered !== undefined) return answered
-    // A customer enrolled through the JSON API, not an OpenADR VEN: enrolment is its opt-in, and it reads
-    // its setpoints from `GET /api/customers/:venId/dispatch` (`dispatchesOf`).
-    if (this.vtn.registration(venId) === undefined) return 'optIn'
-    // A changed setpoint is picked up at the customer's next poll: the chart does not wait for it, and an
-    // optOut to it comes back through `customerOptedOut`.
-    if (modificationNumber > 0) return 'optIn'
-    return await this.awaitAnswer(eventID, modificationNumber)
   }
 
   async cancel (venId: string, eventId: string): Promise<void> {
@@ -197,12 +228,12 @@ export class CustomerVtn implements CustomerChannel {
     list.push(entry)
     this.waiting.set(eventID, list)
     const clock = this.components.clock
-    const timer = setTimeout(() => {
+    const timer = timerAt(clock, clock.now() + (this.init.answerPolls ?? 3) * this.init.pollFreqMs, () => {
       this.components.logger.warn({ eventID }, 'customer did not answer the event: taken as opted out')
       resolve('optOut')
-    }, realDelayMs(clock, clock.now() + (this.init.answerPolls ?? 3) * this.init.pollFreqMs))
+    })
     const answer = await promise
-    clearTimeout(timer)
+    timer.cancel()
     const left = (this.waiting.get(eventID) ?? []).filter(w => w !== entry)
     if (left.length === 0) this.waiting.delete(eventID)
     else this.waiting.set(eventID, left)
@@ -244,7 +275,9 @@ export class CustomerVtn implements CustomerChannel {
   private update (change: (book: CustomerBook) => Promise<void>): void {
     const host = this.host
     if (host === undefined) return
+    this.updating++
     this.bookQueue = this.bookQueue.then(async () => { await change(host.book) })
       .catch(err => { this.components.logger.warn({ err }, 'customer update from OpenADR failed') })
+      .finally(() => { this.updating-- })
   }
 }

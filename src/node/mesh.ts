@@ -13,7 +13,7 @@ import type { DirectoryRecord } from '../p2p/directory.js'
 import { defaultMeshLog, type MeshLog } from '../p2p/log.js'
 import { MeshNotStartedError } from '../p2p/errors.js'
 import { reliabilityOf, type Reliability } from '../actors/reliability.js'
-import { realDelayMs, type Clock } from '../util/clock.js'
+import { timerAt, type Clock, type TimerHandle } from '../util/clock.js'
 import type { Agent } from './agent.js'
 import { reliabilityPrior } from './agentDecisions.js'
 import type { FlexWindow, PeerOffer } from './interMatchmaking.js'
@@ -59,7 +59,7 @@ export class AgentMesh {
   private meshNode: MeshNode | undefined
   private marketContexts: string[] = []
   private agent: Agent | undefined
-  private timer: NodeJS.Timeout | undefined
+  private timer: TimerHandle | undefined
   private republish: NodeJS.Timeout | undefined
   /** Aborted at stop: a directory lookup in flight does not hold the node's shutdown. */
   private lookups = new AbortController()
@@ -110,7 +110,7 @@ export class AgentMesh {
   async stop (): Promise<void> {
     if (this.timer === undefined) return
     this.lookups.abort()
-    clearTimeout(this.timer)
+    this.timer.cancel()
     this.timer = undefined
     clearTimeout(this.republish)
     this.node.libp2p.removeEventListener('peer:identify', this.onConnect)
@@ -132,11 +132,13 @@ export class AgentMesh {
 
   private schedule (): void {
     const every = this.init.advertEveryMs ?? 60_000
-    this.timer = setTimeout(() => {
-      this.advertising = this.advertise().catch(err => { this.log.warn({ err: (err as Error).message }, 'advertisement failed') })
-        .then(async () => { await this.discover() })
+    this.timer = timerAt(this.clock, this.clock.now() + every, async () => {
+      const advertised = this.advertise().catch(err => { this.log.warn({ err: (err as Error).message }, 'advertisement failed') })
+      this.advertising = advertised.then(async () => { await this.discover() })
       void this.advertising.then(() => { if (this.timer !== undefined) this.schedule() })
-    }, realDelayMs(this.clock, this.clock.now() + every))
+      // A virtual clock waits for the adverts to go out, not for the DHT lookups after them (network time).
+      await advertised
+    })
   }
 
   /** The coming horizon, from the start of the current interval of the advertised grid. */

@@ -16,7 +16,7 @@
  * A recurring timer that missed several occurrences (the node was down) fires once, then resumes on its grid.
  */
 import { pino, type Logger } from 'pino'
-import { realDelayMs, type Clock } from '../util/clock.js'
+import { timerAt, type Clock, type TimerHandle } from '../util/clock.js'
 import type { Store, StoreOp, Table } from '../store/index.js'
 
 export interface TimerSpec {
@@ -90,9 +90,6 @@ export class TimerSpecError extends Error {
   }
 }
 
-/** setTimeout takes at most 2^31 - 1 ms; longer waits are re-armed when this one ends. */
-const maxTimeoutMs = 2 ** 31 - 1
-
 export class Scheduler {
   private readonly maxAttempts: number
   private readonly retryDelayMs: number
@@ -101,7 +98,7 @@ export class Scheduler {
   private readonly log: Logger
   private readonly handlers = new Map<string, TimerHandler>()
   private readonly timers = new Map<string, TimerRecord>()
-  private armed: NodeJS.Timeout | undefined
+  private armed: TimerHandle | undefined
   private started = false
   private draining: Promise<void> | undefined
   private redrain = false
@@ -179,7 +176,7 @@ export class Scheduler {
   }
 
   private disarm (): void {
-    if (this.armed !== undefined) clearTimeout(this.armed)
+    this.armed?.cancel()
     this.armed = undefined
   }
 
@@ -192,8 +189,7 @@ export class Scheduler {
     }
     const next = this.nextFireable()
     if (next === undefined) return
-    const delay = Math.min(realDelayMs(this.clock, next.dueMs), maxTimeoutMs)
-    this.armed = setTimeout(() => { void this.drain() }, delay)
+    this.armed = timerAt(this.clock, next.dueMs, async () => { await this.drain() })
   }
 
   private async drain (): Promise<void> {

@@ -12,7 +12,7 @@ import { fromString } from 'uint8arrays'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PrivateKey, PeerId } from '@libp2p/interface'
 import type { KadDHT, SelectFn, ValidateFn } from '@libp2p/kad-dht'
-import { realDelayMs, type Clock } from '../util/clock.js'
+import { timerAt, type Clock, type TimerHandle } from '../util/clock.js'
 import { DIRECTORY_NAMESPACE, CLOCK_SKEW_MS, MAX_ADVERT_BYTES, PROTOCOL_PREFIX } from './constants.js'
 import { MeshProtocolError, InvalidSignedMessageError } from './errors.js'
 import { openEnvelope, signEnvelope, encodeEnvelope } from './signed.js'
@@ -118,7 +118,7 @@ export interface DirectoryComponents {
 
 export class Directory {
   private seq = 0
-  private timer: NodeJS.Timeout | undefined
+  private timer: TimerHandle | undefined
   private running = false
   private readonly cache = new Map<string, DirectoryRecord>()
 
@@ -126,12 +126,12 @@ export class Directory {
 
   async start (): Promise<void> {
     this.running = true
-    this.scheduleRefresh(0)
+    this.scheduleRefresh(this.components.clock.now())
   }
 
   async stop (): Promise<void> {
     this.running = false
-    clearTimeout(this.timer)
+    this.timer?.cancel()
   }
 
   /** Signs and stores this node's record, then announces it as a provider of each of its market contexts. */
@@ -208,18 +208,20 @@ export class Directory {
     return record !== undefined && record.expiresAtMs > this.components.clock.now() ? record : undefined
   }
 
-  private scheduleRefresh (delayMs: number): void {
+  private scheduleRefresh (dueMs: number): void {
     if (!this.running) return
-    this.timer = setTimeout(() => {
+    // Not awaited: a virtual clock need not wait for the DHT, which answers in network time.
+    this.timer = timerAt(this.components.clock, dueMs, () => {
       this.publish(AbortSignal.timeout(30_000)).then(
-        record => { this.scheduleRefresh(realDelayMs(this.components.clock, record.issuedAtMs + this.init.recordTtlMs / 2)) },
+        record => { this.scheduleRefresh(record.issuedAtMs + this.init.recordTtlMs / 2) },
         err => {
           if (!this.running) return
           this.components.log.warn({ err: (err as Error).message }, 'directory publish failed, retrying')
-          this.scheduleRefresh(1000)
+          // A real second later: it is the network that has to change, not the clock.
+          const retry = setTimeout(() => { this.scheduleRefresh(this.components.clock.now()) }, 1000).unref()
+          this.timer = { cancel: () => { clearTimeout(retry) } }
         })
-    }, delayMs)
-    this.timer.unref()
+    }, { unref: true })
   }
 }
 

@@ -45,6 +45,8 @@ export interface NodeSetup {
   seed: number
   root: string
   clock: Clock
+  /** Node i's agent's clock: on a virtual clock, its timers (checkpoints) take their own turn at an instant. @default clock */
+  nodeClock?: (i: number) => Clock
   intervalMs: number
   intervals: number
   toleranceKw: number
@@ -80,7 +82,7 @@ export async function startNode (i: number, s: NodeSetup): Promise<SimNode> {
   const upstream = new UpstreamVen({ upstreamUrl: 'local://utility', venName: `agent-${i}`, telemetryPeriodMs: pollMs, pollFreqMs: pollMs },
     { clock: s.clock, logger: silent, sender: localSender(s.utility.handler) })
   if (mesh !== undefined) await mesh.start()
-  const agent = new Agent(config, { clock: s.clock, customers: customerVtn, upstream, ...(mesh !== undefined ? { port: mesh.port } : {}) })
+  const agent = new Agent(config, { clock: s.nodeClock?.(i) ?? s.clock, customers: customerVtn, upstream, ...(mesh !== undefined ? { port: mesh.port } : {}) })
   customerVtn.bind(agent)
   upstream.bind(agent)
   await customerVtn.start()

@@ -1,5 +1,6 @@
 /**
- * A simulation run over the real system, on one scaled clock: a utility VTN (src/openadr `Vtn`) and N nodes,
+ * A simulation run over the real system, on one virtual clock (virtualClock.ts: time moves only once the
+ * system is quiet, so the run is reproducible and as fast as the work allows): a utility VTN (src/openadr `Vtn`) and N nodes,
  * each an agent (src/node/agent.ts: its own LevelDB store, its DR-event statecharts and, with strategy
  * `full`, its own libp2p mesh node and peer id on 127.0.0.1) with its CustomerVtn toward its customers and
  * its UpstreamVen registered with the utility. Every simulated customer is a real VEN of its node's VTN
@@ -18,8 +19,7 @@ import { onWindow } from '../node/agentCustomers.js'
 import { Vtn } from '../openadr/vtn/vtn.js'
 import { powerRealKw } from '../openadr/model/common.js'
 import type { Matchmaking } from '../node/config.js'
-import { realDelayMs, type Clock } from '../util/clock.js'
-import { SimClock } from './simClock.js'
+import { VirtualClock } from './virtualClock.js'
 import type { Window } from './customers.js'
 import { advertise, checksPerInterval, joinMesh, leadIntervals, marketContext, startNode, stopNode, type NodeSetup, type SimNode } from './nodes.js'
 import { planFailures, SimulationError, type FailureInit } from './failures.js'
@@ -41,7 +41,7 @@ export interface SimulationInit {
   seed?: number
   /** @default 'full' */
   strategy?: Matchmaking
-  /** Simulated ms per real ms. @default 1800 */
+  /** Never run faster than this many simulated ms per real ms (pacing for a human watching). @default as fast as the work allows */
   timeScale?: number
   /** Events one after another, so the nodes learn their customers. @default 1 */
   events?: number
@@ -60,7 +60,7 @@ export interface SimulationInit {
   /** Called as simulated time passes. */
   onProgress?: (doneMs: number, totalMs: number) => void
   /** Called once every node is running and its customers registered, with the nodes and the OpenADR parties. */
-  onReady?: (agents: Agent[], parts: { utility: Vtn, customerVtns: CustomerVtn[], clock: Clock }) => void
+  onReady?: (agents: Agent[], parts: { utility: Vtn, customerVtns: CustomerVtn[], clock: VirtualClock }) => void
 }
 
 export interface SimulationResult {
@@ -71,8 +71,8 @@ export interface SimulationResult {
   peakRssBytes: number
 }
 
-/** Real time the nodes get to plan an event. */
-const planningTimeoutMs = 300_000
+/** Real time the system may stay busy at one simulated instant (planning an event for thousands of customers) before the run fails. */
+const stepTimeoutMs = 300_000
 
 export async function simulate (init: SimulationInit = {}): Promise<SimulationResult> {
   const p = {
@@ -83,7 +83,7 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
     failureRate: init.failureRate ?? 0.25,
     seed: init.seed ?? 1,
     strategy: init.strategy ?? 'full',
-    timeScale: init.timeScale ?? 1800,
+    timeScale: init.timeScale,
     events: init.events ?? 1,
     requestFraction: init.requestFraction ?? 0.6,
     tolerance: init.tolerance ?? 0.05
@@ -92,14 +92,13 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
   if (!Number.isInteger(p.customers) || p.customers < 1) throw new SimulationError('customers must be a positive integer')
   if (!Number.isInteger(p.intervals) || p.intervals < 1) throw new SimulationError('intervals must be a positive integer')
   if (!Number.isInteger(p.events) || p.events < 1) throw new SimulationError('events must be a positive integer')
-  if (!(p.intervalSeconds > 0) || !(p.timeScale > 0)) throw new SimulationError('interval-seconds and time-scale must be > 0')
+  if (!(p.intervalSeconds > 0) || !(p.timeScale === undefined || p.timeScale > 0)) throw new SimulationError('interval-seconds and time-scale must be > 0')
   if (!(p.requestFraction > 0 && p.requestFraction <= 1)) throw new SimulationError('request-fraction must be in (0, 1]')
   if (!(p.failureRate >= 0 && p.failureRate <= 1)) throw new SimulationError(`failure rate must be in [0, 1], got ${p.failureRate}`)
   const intervalMs = p.intervalSeconds * 1000
   const origin = init.startMs ?? Date.UTC(2026, 2, 17, 16)
-  // The clock stands still while the nodes start and their customers register: setup takes no simulated
-  // time. It runs from the first report on, since the customers' VENs report on its timers.
-  const clock = new SimClock(origin - (leadIntervals + 2) * intervalMs, p.timeScale)
+  // The clock moves only when the run moves it: setup (nodes starting, customers registering) takes no simulated time.
+  const clock = new VirtualClock({ startMs: origin - (leadIntervals + 2) * intervalMs, stepTimeoutMs, ...(p.timeScale === undefined ? {} : { maxTimeScale: p.timeScale }) })
   let firstStart = origin
   const root = init.dataDir ?? await mkdtemp(join(tmpdir(), 'adrmesh-sim-'))
   const wallStart = performance.now()
@@ -108,11 +107,19 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
   const utility = new Vtn({ vtnID: 'utility', pollFreqMs: intervalMs / checksPerInterval }, { clock })
   try {
     await utility.start()
-    const sim: NodeSetup = { strategy: p.strategy, customers: p.customers, seed: p.seed, root, clock, intervalMs, intervals: p.intervals, toleranceKw: init.nodeToleranceKw ?? 0.2, utility }
-    for (let i = 0; i < p.agents; i++) nodes.push(await startNode(i, sim))
+    const sim: NodeSetup = {
+      strategy: p.strategy, customers: p.customers, seed: p.seed, root, clock, intervalMs, intervals: p.intervals, toleranceKw: init.nodeToleranceKw ?? 0.2, utility,
+      // At each instant customers report and poll first, then the nodes check one after another: no race decides the figures.
+      nodeClock: i => clock.phase(1 + i)
+    }
+    for (let i = 0; i < p.agents; i++) {
+      const n = await startNode(i, sim)
+      nodes.push(n)
+      clock.addProbe(() => n.alive ? [...n.agent.busy(), ...n.customerVtn.busy()].map(b => `${n.label}: ${b}`) : [])
+    }
     if (p.strategy === 'full' && p.agents > 1) await joinMesh(nodes)
     for (const n of nodes) await n.fleet.start()
-    clock.resume()
+    await clock.settle()
     init.onReady?.(nodes.map(n => n.agent), { utility, customerVtns: nodes.map(n => n.customerVtn), clock })
     const spanMs = p.intervals * intervalMs
     const totalMs = p.events * spanMs
@@ -123,12 +130,12 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
       const armedAtMs = clock.now()
       for (const n of live) n.fleet.beginEvent(window, e)
       // The utility sizes each request against what the node's customers forecast for this window.
-      await waitForecasts(live, armedAtMs)
+      await waitForecasts(clock, live, armedAtMs, window.startMs)
       // Fellows answer a flexibility query from their last advertisement: advertise before anyone asks.
       await Promise.all(live.map(async n => { await advertise(n, window, clock.now()) }))
       const eventIds = new Map(live.map(n => [n, `${n.label}-event-${e}`]))
       for (const n of live) await issueEvent(utility, n, eventIds.get(n) as string, window, p.requestFraction)
-      await waitPlanned(live, eventIds)
+      await waitPlanned(clock, live, eventIds, window.startMs)
       await runWindow(nodes, clock, window, {
         eventIds: [...eventIds.values()],
         failures: { failureRate: p.failureRate, ...(init.killNode !== undefined ? { killNode: init.killNode } : {}) },
@@ -136,13 +143,13 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
         progress: doneMs => { init.onProgress?.(e * spanMs + doneMs, totalMs) },
         sampleRss: () => { peakRss = Math.max(peakRss, process.memoryUsage().rss) }
       })
-      await settle(nodes)
+      await settle(clock, nodes, window)
       for (const n of nodes) n.inputs.push(...intervalInputs(n, nodes, eventIds.get(n) ?? `${n.label}-event-${e}`, window))
     }
     init.onProgress?.(totalMs, totalMs)
     const agents = nodes.map(n => agentFigures({ agentId: n.label, intervalMs, intervals: n.inputs }, { tolerance: p.tolerance }))
     return {
-      parameters: { ...p, customersTotal: p.agents * p.customers, firstStart: new Date(firstStart).toISOString() },
+      parameters: { ...p, timeScale: p.timeScale ?? 'unpaced', customersTotal: p.agents * p.customers, firstStart: new Date(firstStart).toISOString() },
       agents,
       summary: summarise(agents),
       wallMs: performance.now() - wallStart,
@@ -156,17 +163,13 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
   }
 }
 
-/** Waits until every customer of every node has reported a forecast made after `sinceMs` (and its capabilities). */
-async function waitForecasts (nodes: SimNode[], sinceMs: number): Promise<void> {
-  const until = Date.now() + planningTimeoutMs
+/** Runs the clock until every customer of every node has reported a forecast made after `sinceMs` (and its capabilities). */
+async function waitForecasts (clock: VirtualClock, nodes: SimNode[], sinceMs: number, byMs: number): Promise<void> {
   const ready = (n: SimNode): boolean => n.fleet.customers.every(c => {
     const caps = n.agent.book.get(c.venId)?.capabilities
     return caps != null && caps.forecastStartMs > sinceMs && caps.costDownPerKwh > 0
   })
-  while (!nodes.every(ready)) {
-    if (Date.now() > until) throw new SimulationError(`customers of ${nodes.filter(n => !ready(n)).map(n => n.label).join(', ')} sent no forecast`)
-    await sleep(10)
-  }
+  await clock.runUntil(() => nodes.every(ready), byMs, () => `customers of ${nodes.filter(n => !ready(n)).map(n => n.label).join(', ')} sent no forecast`)
 }
 
 /**
@@ -205,17 +208,17 @@ interface WindowRun {
 }
 
 /** Drives the window: customer ticks, failures at event start, adverts each interval, a node killed if asked. */
-async function runWindow (nodes: SimNode[], clock: Clock, window: Window, run: WindowRun): Promise<void> {
+async function runWindow (nodes: SimNode[], clock: VirtualClock, window: Window, run: WindowRun): Promise<void> {
   const endMs = window.startMs + window.intervals * window.intervalMs
   const tickMs = window.intervalMs / checksPerInterval / 4
-  await sleep(realDelayMs(clock, window.startMs))
+  await clock.advanceTo(window.startMs)
   const dispatched = nodes.flatMap(n => run.eventIds.flatMap(id => n.fleet.dispatchedIds(id)))
   const plan = planFailures(run.random, run.failures, dispatched, window, nodes.length)
   for (const n of nodes) n.fleet.injectFailures(plan.customers)
   let nextAdvert = window.startMs
-  let nextTick = window.startMs
-  while (clock.now() < endMs + tickMs) {
-    const now = clock.now()
+  // Customers act at each tick before the timers due then (their reports, the nodes' checkpoints) fire.
+  for (let now = window.startMs; now < endMs + tickMs; now += tickMs) {
+    await clock.advanceTo(now)
     if (plan.killNode !== undefined && now >= plan.killNode.atMs) {
       const victim = nodes[plan.killNode.agentIndex]
       if (victim?.alive === true) {
@@ -230,38 +233,29 @@ async function runWindow (nodes: SimNode[], clock: Clock, window: Window, run: W
     for (const n of nodes) n.fleet.tick(now)
     run.progress(Math.min(now, endMs) - window.startMs)
     run.sampleRss()
-    nextTick = Math.max(nextTick + tickMs, now)
-    await sleep(realDelayMs(clock, nextTick))
   }
 }
 
-/** Waits until every node has taken the utility's event and planned and sent it to its customers, or fails. */
-async function waitPlanned (nodes: SimNode[], eventIds: Map<SimNode, string>): Promise<void> {
-  const until = Date.now() + planningTimeoutMs
+/** Runs the clock until every node has taken the utility's event and planned and sent it to its customers, or fails. */
+async function waitPlanned (clock: VirtualClock, nodes: SimNode[], eventIds: Map<SimNode, string>, byMs: number): Promise<void> {
   const planned = (n: SimNode): boolean => {
     const state = n.agent.event(eventIds.get(n) ?? '')?.state ?? ''
     return state !== '' && state !== 'received' && state !== 'deciding' && (!state.startsWith('scheduled.') || state === 'scheduled.waitingStart')
   }
-  while (!nodes.every(planned)) {
-    if (Date.now() > until) {
-      const late = nodes.filter(n => !planned(n)).map(n => `${n.label} (${n.agent.event(eventIds.get(n) ?? '')?.state ?? 'no event'})`)
-      throw new SimulationError(`still planning ${planningTimeoutMs / 1000} s after the request: ${late.join(', ')}`)
-    }
-    await sleep(10)
-  }
+  await clock.runUntil(() => nodes.every(planned), byMs, () => {
+    const late = nodes.filter(n => !planned(n)).map(n => `${n.label} (${n.agent.event(eventIds.get(n) ?? '')?.state ?? 'no event'})`)
+    return `still planning at the event's start: ${late.join(', ')}`
+  })
 }
 
-/** Waits until no node has a live event (covers for fellows end with the window too). */
-async function settle (nodes: SimNode[]): Promise<void> {
-  const until = Date.now() + 30_000
-  while (nodes.some(n => n.alive && n.agent.liveEventIds().length > 0)) {
-    if (Date.now() > until) {
-      const live = nodes.flatMap(n => n.alive ? n.agent.liveEventIds().map(id => `${n.label} ${id} (${n.agent.event(id)?.state ?? '?'})`) : [])
-      throw new SimulationError(`events still live 30 s after their window: ${live.join(', ')}`)
-    }
-    await sleep(20)
-  }
-  await sleep(100)
+/**
+ * Runs the clock until no node has a live event (covers for fellows end with the window too), at most a
+ * simulated day after the window: a cover asked for late may still wait for its customers' answers.
+ */
+async function settle (clock: VirtualClock, nodes: SimNode[], window: Window): Promise<void> {
+  const live = (): string[] => nodes.flatMap(n => n.alive ? n.agent.liveEventIds().map(id => `${n.label} ${id} (${n.agent.event(id)?.state ?? '?'})`) : [])
+  const endMs = window.startMs + window.intervals * window.intervalMs + 86_400_000
+  await clock.runUntil(() => live().length === 0, endMs, () => `events still live a day after their window: ${live().join(', ')}`)
 }
 
 /**
@@ -317,8 +311,4 @@ function intervalInputs (n: SimNode, nodes: SimNode[], eventId: string, window: 
       cost: meter.cost[t] ?? 0
     }
   })
-}
-
-async function sleep (ms: number): Promise<void> {
-  await new Promise(resolve => setTimeout(resolve, Math.max(0, ms)))
 }

@@ -4,7 +4,7 @@ import type { Agent } from '../../src/node/agent.js'
 import type { Vtn } from '../../src/openadr/vtn/vtn.js'
 import type { CustomerVtn } from '../../src/node/customerVtn.js'
 
-const small = { agents: 2, customers: 24, intervals: 4, seed: 7, failureRate: 0.25, timeScale: 900 }
+const small = { agents: 2, customers: 24, intervals: 4, seed: 7, failureRate: 0.25 }
 
 describe('sim/run: a small seeded simulation over real nodes', function () {
   this.timeout(120_000)

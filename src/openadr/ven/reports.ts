@@ -3,7 +3,7 @@
  * request a timer that samples its data points every `granularity` and sends them every
  * `reportBackDuration` (within the request's reportInterval, when it has one), on the injected clock.
  */
-import { realDelayMs } from '../../util/clock.js'
+import { timerAt, type TimerHandle } from '../../util/clock.js'
 import type { Clock } from '../../util/clock.js'
 import type { OadrReport, OadrReportRequest, ReportInterval, ReportName } from '../model/report.js'
 import { ReportNotSupportedError } from '../errors.js'
@@ -25,7 +25,7 @@ const minPeriodMs = 1000
 interface Active {
   request: OadrReportRequest
   reportName?: ReportName
-  timer?: NodeJS.Timeout
+  timer?: TimerHandle
   nextMs: number
   sent: number
 }
@@ -63,7 +63,7 @@ export class ReportSchedule {
   cancel (reportRequestID: string): boolean {
     const entry = this.active.get(reportRequestID)
     if (entry === undefined) return false
-    clearTimeout(entry.timer)
+    entry.timer?.cancel()
     this.active.delete(reportRequestID)
     return true
   }
@@ -114,13 +114,14 @@ export class ReportSchedule {
       this.active.delete(entry.request.reportRequestID)
       return
     }
-    entry.timer = setTimeout(() => {
+    entry.timer = timerAt(this.init.clock, entry.nextMs, async () => {
       if (this.active.get(entry.request.reportRequestID) !== entry) return
       const report = this.build(entry, entry.nextMs)
       entry.sent++
       entry.nextMs += this.periodOf(entry.request)
-      this.init.send(report).catch(this.init.onError)
+      const sent = this.init.send(report).catch(this.init.onError)
       this.arm(entry)
-    }, realDelayMs(this.init.clock, entry.nextMs))
+      await sent
+    })
   }
 }

@@ -10,7 +10,7 @@
  */
 import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
-import { realDelayMs, systemClock } from '../../util/clock.js'
+import { systemClock, timerAt, type TimerHandle } from '../../util/clock.js'
 import type { Clock } from '../../util/clock.js'
 import type { OadrServiceName, PayloadHandler, PayloadSender } from '../transport.js'
 import type { MessageOf, OadrMessage, OadrMessageType } from '../model/message.js'
@@ -44,7 +44,7 @@ export class Ven extends EventEmitter<VenEvents> {
   private currentRegistrationID: string | undefined
   private currentVtnID: string | undefined
   private pollFreqMs: number
-  private pollTimer: NodeJS.Timeout | undefined
+  private pollTimer: TimerHandle | undefined
   private running = false
   private polling: Promise<void> | undefined
 
@@ -92,7 +92,7 @@ export class Ven extends EventEmitter<VenEvents> {
 
   async stop (): Promise<void> {
     this.running = false
-    if (this.pollTimer !== undefined) clearTimeout(this.pollTimer)
+    this.pollTimer?.cancel()
     this.pollTimer = undefined
     this.reports.stopAll()
     await this.polling
@@ -324,12 +324,11 @@ export class Ven extends EventEmitter<VenEvents> {
 
   private schedulePoll (): void {
     if (!this.running || this.init.httpPullModel === false) return
-    const delay = realDelayMs(this.clock, this.clock.now() + this.pollFreqMs)
-    this.pollTimer = setTimeout(() => {
-      this.pollOnce()
+    this.pollTimer = timerAt(this.clock, this.clock.now() + this.pollFreqMs, async () => {
+      await this.pollOnce()
         .catch((err: unknown) => { this.fail(asError(err)) })
         .finally(() => { this.schedulePoll() })
-    }, delay)
+    })
   }
 
   /** Background failures go to 'error' listeners; without one they are dropped, not thrown (EventEmitter's default). */
