@@ -48,6 +48,12 @@ export interface AgentComponents {
    * caller starts and stops it. @default solves in this thread
    */
   pool?: WorkerPool
+  /**
+   * Fires the node's event waits one event at a time, each once the event before is back to waiting for the
+   * clock: the simulator sets it, so that a node's events do not race for its customers and ledger and a
+   * seeded run gives the same figures every time. @default false (waits due together fire together)
+   */
+  oneEventAtATime?: boolean
 }
 
 /** What the node keeps about each event, live or finished (table `events`). */
@@ -103,6 +109,7 @@ export class Agent {
   private readonly customers: CustomerChannel
   private readonly upstream: UpstreamChannel
   private readonly pool: WorkerPool | undefined
+  private readonly oneEventAtATime: boolean
   private readonly live = new Map<string, LiveEvent>()
   private readonly summaries = new Map<string, EventSummary>()
   private readonly waiters = new Map<string, (out: WaitUntilOutput) => void>()
@@ -121,6 +128,7 @@ export class Agent {
     this.upstream = components.upstream ?? noUpstream
     this.port = components.port ?? noPeers()
     this.pool = components.pool
+    this.oneEventAtATime = components.oneEventAtATime ?? false
     this.store = new Store({ dataDir: config.dataDir })
     this.book = new CustomerBook(this.store)
     const baseline = this.book.expectedKw
@@ -179,10 +187,11 @@ export class Agent {
       if (summary?.status !== 'active') continue
       this.spawn(persisted.input, persisted.snapshot as SnapshotFrom<typeof drEventMachine>, summary.state)
     }
-    this.scheduler.on('dr-wait', fire => {
+    this.scheduler.on('dr-wait', async fire => {
       const resolve = this.waiters.get(fire.id)
       this.waiters.delete(fire.id)
       resolve?.({ firedAtMs: fire.firedAtMs })
+      if (this.oneEventAtATime) await this.untilWaiting((fire.payload as { eventId: string }).eventId)
     })
     this.port.onCoverRequest(async (request, from) => await this.coverRequested(request, from))
     await this.models.start()
@@ -255,14 +264,23 @@ export class Agent {
    * virtual clock (src/sim) moves on only then.
    */
   busy (): string[] {
-    const out: string[] = []
-    for (const [eventId, e] of this.live) {
-      const state = stateKey(e.actor.getSnapshot().value)
-      if (e.storing > 0) out.push(`event ${eventId} (${state}, storing ${e.storing} transition(s))`)
-      else if (!clockWaitStates.has(state) && this.customers.awaitingAnswers?.(eventId) !== true) out.push(`event ${eventId} (${state})`)
-    }
-    for (const id of this.arming) out.push(`wait ${id} (arming)`)
-    return out
+    return [...this.live.keys()].flatMap(eventId => this.eventBusy(eventId) ?? [])
+  }
+
+  private eventBusy (eventId: string): string | undefined {
+    const e = this.live.get(eventId)
+    if (e === undefined) return undefined
+    const state = stateKey(e.actor.getSnapshot().value)
+    if (e.storing > 0) return `event ${eventId} (${state}, storing ${e.storing} transition(s))`
+    if (!clockWaitStates.has(state) && this.customers.awaitingAnswers?.(eventId) !== true) return `event ${eventId} (${state})`
+    if ([...this.arming].some(id => id.startsWith(`dr-wait:${eventId}:`))) return `event ${eventId} (arming its wait)`
+    return undefined
+  }
+
+  /** Resolves once the event waits for the clock again (or is over), looking at each turn of the event loop. */
+  private async untilWaiting (eventId: string): Promise<void> {
+    do await new Promise<void>(resolve => setImmediate(resolve))
+    while (this.eventBusy(eventId) !== undefined)
   }
   reliabilityBook (): ReliabilityBook { return this.reliability }
 

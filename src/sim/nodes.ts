@@ -5,6 +5,9 @@
  * transport; its fleet of customer VENs; the mesh joined through node 0; adverts of spare flexibility.
  */
 import { join } from 'node:path'
+import { createHash } from 'node:crypto'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { generateKeyPairFromSeed, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { pino } from 'pino'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { Agent } from '../node/agent.js'
@@ -14,7 +17,7 @@ import { defaultConfig, type Matchmaking, type NodeConfig } from '../node/config
 import type { Vtn } from '../openadr/vtn/vtn.js'
 import { localSender } from '../openadr/local.js'
 import { MeshNode } from '../p2p/meshNode.js'
-import { loadOrCreateIdentity } from '../p2p/identity.js'
+import { IDENTITY_FILE, loadOrCreateIdentity } from '../p2p/identity.js'
 import { advertTopic } from '../p2p/constants.js'
 import type { Clock } from '../util/clock.js'
 import { generateCustomers, type Window } from './customers.js'
@@ -45,8 +48,11 @@ export interface NodeSetup {
   seed: number
   root: string
   clock: Clock
-  /** Node i's agent's clock: on a virtual clock, its timers (checkpoints) take their own turn at an instant. @default clock */
-  nodeClock?: (i: number) => Clock
+  /**
+   * The clock of node i's customers (their VENs) or of the node itself (agent, VTN, upstream VEN, mesh): on
+   * a virtual clock, each takes its own turn at an instant. @default clock
+   */
+  nodeClock?: (i: number, part: 'customers' | 'node') => Clock
   intervalMs: number
   intervals: number
   toleranceKw: number
@@ -56,12 +62,14 @@ export interface NodeSetup {
 /** A node as `adrmesh node` builds it (agent, CustomerVtn, UpstreamVen, mesh), with OpenADR in process. */
 export async function startNode (i: number, s: NodeSetup): Promise<SimNode> {
   const dir = join(s.root, `agent-${i}`)
+  const clock = s.nodeClock?.(i, 'node') ?? s.clock
   let mesh: MeshNode | undefined
   let nodeId = `agent-${i}`
   if (s.strategy === 'full') {
     // The agent's node id is its peer id: fellows address requests, outcomes and reliabilities by it.
+    await seedIdentity(join(dir, 'mesh'), s.seed, i)
     nodeId = peerIdFromPrivateKey(await loadOrCreateIdentity(join(dir, 'mesh'))).toString()
-    mesh = new MeshNode({ dataDir: join(dir, 'mesh'), marketContexts: [marketContext], listen: ['/ip4/127.0.0.1/tcp/0'], region: 'sim' }, { clock: s.clock })
+    mesh = new MeshNode({ dataDir: join(dir, 'mesh'), marketContexts: [marketContext], listen: ['/ip4/127.0.0.1/tcp/0'], region: 'sim' }, { clock })
   }
   const pollMs = s.intervalMs / checksPerInterval
   const config: NodeConfig = {
@@ -76,13 +84,13 @@ export async function startNode (i: number, s: NodeSetup): Promise<SimNode> {
     checksPerInterval,
     customerPollMs: pollMs,
     reportGraceMs: 900_000,
-    timeScale: s.clock.timeScale
+    timeScale: clock.timeScale
   }
-  const customerVtn = new CustomerVtn({ vtnID: nodeId, dataDir: config.dataDir, pollFreqMs: pollMs }, { clock: s.clock, logger: silent })
+  const customerVtn = new CustomerVtn({ vtnID: nodeId, dataDir: config.dataDir, pollFreqMs: pollMs }, { clock, logger: silent })
   const upstream = new UpstreamVen({ upstreamUrl: 'local://utility', venName: `agent-${i}`, telemetryPeriodMs: pollMs, pollFreqMs: pollMs },
-    { clock: s.clock, logger: silent, sender: localSender(s.utility.handler) })
+    { clock, logger: silent, sender: localSender(s.utility.handler) })
   if (mesh !== undefined) await mesh.start()
-  const agent = new Agent(config, { clock: s.nodeClock?.(i) ?? s.clock, customers: customerVtn, upstream, ...(mesh !== undefined ? { port: mesh.port } : {}) })
+  const agent = new Agent(config, { clock, customers: customerVtn, upstream, oneEventAtATime: true, ...(mesh !== undefined ? { port: mesh.port } : {}) })
   customerVtn.bind(agent)
   upstream.bind(agent)
   await customerVtn.start()
@@ -90,8 +98,20 @@ export async function startNode (i: number, s: NodeSetup): Promise<SimNode> {
   await upstream.start()
   const customers = generateCustomers({ seed: s.seed, firstIndex: i * s.customers, count: s.customers, venIdPrefix: `a${i}-ven`, marketContexts: [marketContext] })
   const fleet = new Fleet({ customers, seed: s.seed, intervalMs: s.intervalMs, forecastSteps: s.intervals + leadIntervals + 3, telemetryPeriodMs: pollMs, pollFreqMs: pollMs },
-    { clock: s.clock, sender: localSender(customerVtn.handler) })
+    { clock: s.nodeClock?.(i, 'customers') ?? s.clock, sender: localSender(customerVtn.handler) })
   return { label: `agent-${i}`, agent, customerVtn, upstream, fleet, mesh, inputs: [], alive: true }
+}
+
+/**
+ * Node i's mesh key drawn from the seed (unless its store already has one): peer ids order fellows and
+ * requests, so a seeded run needs the same ones every time.
+ */
+async function seedIdentity (dataDir: string, seed: number, i: number): Promise<void> {
+  const key = await generateKeyPairFromSeed('Ed25519', createHash('sha256').update(`adrmesh-sim:${seed}:${i}`).digest())
+  await mkdir(dataDir, { recursive: true })
+  await writeFile(join(dataDir, IDENTITY_FILE), privateKeyToProtobuf(key), { mode: 0o600, flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err
+  })
 }
 
 export async function stopNode (n: SimNode): Promise<void> {

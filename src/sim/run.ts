@@ -109,8 +109,8 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
     await utility.start()
     const sim: NodeSetup = {
       strategy: p.strategy, customers: p.customers, seed: p.seed, root, clock, intervalMs, intervals: p.intervals, toleranceKw: init.nodeToleranceKw ?? 0.2, utility,
-      // At each instant customers report and poll first, then the nodes check one after another: no race decides the figures.
-      nodeClock: i => clock.phase(1 + i)
+      // At each instant, node by node, its customers report and poll, then the node checks: no race decides the figures.
+      nodeClock: (i, part) => clock.phase(2 * i + (part === 'customers' ? 1 : 2))
     }
     for (let i = 0; i < p.agents; i++) {
       const n = await startNode(i, sim)
@@ -132,7 +132,7 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
       // The utility sizes each request against what the node's customers forecast for this window.
       await waitForecasts(clock, live, armedAtMs, window.startMs)
       // Fellows answer a flexibility query from their last advertisement: advertise before anyone asks.
-      await Promise.all(live.map(async n => { await advertise(n, window, clock.now()) }))
+      await advertiseAll(live, window, clock.now())
       const eventIds = new Map(live.map(n => [n, `${n.label}-event-${e}`]))
       for (const n of live) await issueEvent(utility, n, eventIds.get(n) as string, window, p.requestFraction)
       await waitPlanned(clock, live, eventIds, window.startMs)
@@ -228,11 +228,28 @@ async function runWindow (nodes: SimNode[], clock: VirtualClock, window: Window,
     }
     if (now >= nextAdvert) {
       nextAdvert += window.intervalMs
-      await Promise.all(nodes.map(async n => { await advertise(n, window, now) }))
+      await advertiseAll(nodes, window, now)
     }
     for (const n of nodes) n.fleet.tick(now)
     run.progress(Math.min(now, endMs) - window.startMs)
     run.sampleRss()
+  }
+}
+
+/**
+ * Every live node gossips its spare flexibility; gossip travels in real time while the clock stands still,
+ * so this waits (10 real seconds at most) until every live node holds every other's advert of `nowMs`.
+ */
+async function advertiseAll (nodes: SimNode[], window: Window, nowMs: number): Promise<void> {
+  const meshes = nodes.flatMap(n => n.alive && n.mesh !== undefined ? [{ n, mesh: n.mesh }] : [])
+  await Promise.all(meshes.map(async ({ n }) => { await advertise(n, window, nowMs) }))
+  const missing = (): string[] => meshes.flatMap(({ n, mesh }) => meshes
+    .filter(o => o.n !== n && !mesh.adverts.adverts(marketContext, nowMs).some(a => a.peerId === o.n.agent.config.nodeId && a.issuedAtMs >= nowMs))
+    .map(o => `${o.n.label} → ${n.label}`))
+  const until = performance.now() + 10_000
+  while (missing().length > 0) {
+    if (performance.now() > until) throw new SimulationError(`adverts not delivered within 10 s: ${missing().join(', ')}`)
+    await new Promise(resolve => setTimeout(resolve, 1))
   }
 }
 

@@ -66,8 +66,13 @@ export class VirtualClock implements Clock {
   private readonly quietTurns: number
   private readonly realNowMs: () => number
   private readonly heap: Entry[] = []
-  /** Timers armed for the current instant or earlier: they fire as the system settles, in arming order. */
+  /** Timers armed for the current instant or earlier, of a phase already reached: they fire at once, in arming order. */
   private immediate: Entry[] = []
+  /**
+   * The phase the current instant has reached: -1 when the clock has just moved there (the caller acts
+   * first), Infinity before the first move (every timer due now fires at once).
+   */
+  private phaseNow = Infinity
   private seq = 0
   private readonly probes = new Set<BusyProbe>()
   private readonly inFlight = new Set<Promise<unknown>>()
@@ -106,7 +111,8 @@ export class VirtualClock implements Clock {
   private arm (dueMs: number, fn: TimerCallback, phase: number): TimerHandle {
     if (!Number.isFinite(dueMs)) throw new RangeError(`timer due time must be finite, got ${dueMs}`)
     const entry: Entry = { dueMs: Math.max(dueMs, this.current), phase, seq: this.seq++, fn, index: -1 }
-    if (dueMs <= this.current) {
+    // Due now in a phase not reached yet: it waits for its phase's turn at this instant.
+    if (dueMs <= this.current && phase <= this.phaseNow) {
       // Index 0 marks it armed; cancelling sets -1, and the queue skips it.
       entry.index = 0
       this.immediate.push(entry)
@@ -175,7 +181,7 @@ export class VirtualClock implements Clock {
    */
   async advanceTo (targetMs: number): Promise<void> {
     await this.settle()
-    for (let next = this.nextDueMs(); next !== undefined && next < targetMs; next = this.nextDueMs()) {
+    for (let next = this.nextDueMs(); next !== undefined && (next < targetMs || this.inProgress(next)); next = this.nextDueMs()) {
       await this.moveTo(next)
       this.fireNext()
       await this.settle()
@@ -199,6 +205,11 @@ export class VirtualClock implements Clock {
       this.fireNext()
       await this.settle()
     }
+  }
+
+  /** Whether `dueMs` is the current instant and its phases have begun to fire (the rest of them are due). */
+  private inProgress (dueMs: number): boolean {
+    return dueMs === this.current && this.phaseNow >= 0
   }
 
   private busy (): string[] {
@@ -231,7 +242,10 @@ export class VirtualClock implements Clock {
       const wait = anchor.realMs + (targetMs - anchor.virtualMs) / this.timeScale - realMs
       if (wait > 0) await sleep(wait)
     }
-    this.current = Math.max(this.current, targetMs)
+    if (targetMs > this.current) {
+      this.current = targetMs
+      this.phaseNow = -1
+    }
   }
 
   /** Fires, in arming order, the earliest instant's timers of its lowest phase; those they arm wait for a later step. */
@@ -240,6 +254,7 @@ export class VirtualClock implements Clock {
     if (first === undefined) return
     const batch: Entry[] = []
     for (let top = this.heap[0]; top !== undefined && top.dueMs === first.dueMs && top.phase === first.phase; top = this.heap[0]) batch.push(this.pop())
+    this.phaseNow = first.phase
     this.fire(batch)
   }
 

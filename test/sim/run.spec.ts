@@ -3,19 +3,24 @@ import { simulate, type SimulationResult } from '../../src/sim/run.js'
 import type { Agent } from '../../src/node/agent.js'
 import type { Vtn } from '../../src/openadr/vtn/vtn.js'
 import type { CustomerVtn } from '../../src/node/customerVtn.js'
+import type { Clock } from '../../src/util/clock.js'
 
 const small = { agents: 2, customers: 24, intervals: 4, seed: 7, failureRate: 0.25 }
+/** The customers' poll period: the 900 s interval over 4 checks. */
+const pollMs = 225_000
 
 describe('sim/run: a small seeded simulation over real nodes', function () {
   this.timeout(120_000)
   const results: Record<string, SimulationResult> = {}
   const agents: Record<string, Agent[]> = {}
-  const openadr: Record<string, { utility: Vtn, customerVtns: CustomerVtn[] }> = {}
+  const openadr: Record<string, { utility: Vtn, customerVtns: CustomerVtn[], clock: Clock }> = {}
   /** Per strategy and node, mid-event (a stopped VTN no longer lists its events): registered venIDs, and each customer share's answers. */
   const seen: Record<string, Array<{ registered: string[], answers: Map<string, number> }>> = {}
   const look = (strategy: string, i: number): void => {
     const c = openadr[strategy]!.customerVtns[i]!
-    const shares = c.vtn.events().filter(e => e.eventDescriptor.eventID.startsWith(`agent-${i}-event-0#`))
+    // A share created a poll period ago or less (a customer recruited at a recent checkpoint) is answered at its next poll.
+    const answerable = openadr[strategy]!.clock.now() - pollMs
+    const shares = c.vtn.events().filter(e => e.eventDescriptor.eventID.startsWith(`agent-${i}-event-0#`) && e.eventDescriptor.createdDateTimeMs < answerable)
     const answers = new Map(shares.map(e => [e.eventDescriptor.eventID, c.vtn.eventResponses(e.eventDescriptor.eventID).length]))
     ;(seen[strategy] ??= [])[i] = { registered: c.vtn.registrations().map(r => r.venID), answers }
   }
