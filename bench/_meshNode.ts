@@ -16,6 +16,7 @@ export type ChildCommand =
   | { type: 'publish', round: number }
   | { type: 'rtt', targets: string[], count: number }
   | { type: 'rss' }
+  | { type: 'cpu' }
   | { type: 'stop' }
 
 export type ChildEvent =
@@ -25,6 +26,7 @@ export type ChildEvent =
   | { type: 'advert', round: number, from: string, atMs: number }
   | { type: 'rtt', ms: number[] }
   | { type: 'rss', bytes: number }
+  | { type: 'cpu', micros: number }
   | { type: 'error', message: string }
 
 /** Wall-clock ms with sub-millisecond resolution, comparable across processes of one host. */
@@ -69,6 +71,11 @@ async function handle (cmd: ChildCommand): Promise<void> {
     }
     case 'rss': {
       send({ type: 'rss', bytes: process.memoryUsage().rss })
+      return
+    }
+    case 'cpu': {
+      const { user, system } = process.cpuUsage()
+      send({ type: 'cpu', micros: user + system })
       return
     }
     case 'stop': {
