@@ -74,6 +74,19 @@ describe('sim/virtualClock', () => {
     assert.throws(() => clock.phase(-1), RangeError)
   })
 
+  it('a timer armed for now in a phase not reached yet waits for its phase; one in a phase already passed fires at once', async () => {
+    const clock = new VirtualClock({ startMs: t0 })
+    const log: string[] = []
+    clock.phase(1).setTimer?.(t0 + 1_000, () => {
+      log.push('phase 1')
+      clock.phase(3).setTimer?.(clock.now(), () => { log.push('phase 3, armed by phase 1') })
+      clock.setTimer(clock.now(), () => { log.push('phase 0, armed by phase 1') })
+    })
+    clock.phase(2).setTimer?.(t0 + 1_000, () => { log.push('phase 2') })
+    await clock.advanceTo(t0 + 1_001)
+    assert.deepEqual(log, ['phase 1', 'phase 0, armed by phase 1', 'phase 2', 'phase 3, armed by phase 1'])
+  })
+
   it('advanceTo leaves timers due exactly at the target for the next step, after what the caller does there', async () => {
     const clock = new VirtualClock({ startMs: t0 })
     const log: string[] = []
