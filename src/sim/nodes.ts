@@ -69,7 +69,12 @@ export async function startNode (i: number, s: NodeSetup): Promise<SimNode> {
     // The agent's node id is its peer id: fellows address requests, outcomes and reliabilities by it.
     await seedIdentity(join(dir, 'mesh'), s.seed, i)
     nodeId = peerIdFromPrivateKey(await loadOrCreateIdentity(join(dir, 'mesh'))).toString()
-    mesh = new MeshNode({ dataDir: join(dir, 'mesh'), marketContexts: [marketContext], listen: ['/ip4/127.0.0.1/tcp/0'], region: 'sim' }, { clock })
+    // Requests travel in real time while the virtual clock stands still: among these trusted fellows no rate
+    // limit and a long timeout, so the machine's speed decides no answer.
+    mesh = new MeshNode({
+      dataDir: join(dir, 'mesh'), marketContexts: [marketContext], listen: ['/ip4/127.0.0.1/tcp/0'], region: 'sim',
+      requestRatePerSecond: 1e9, requestBurst: 1e9, requestTimeoutMs: 60_000
+    }, { clock })
   }
   const pollMs = s.intervalMs / checksPerInterval
   const config: NodeConfig = {
