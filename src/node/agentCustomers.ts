@@ -103,7 +103,8 @@ export class CustomerBook {
   }
 
   get (venId: string): CustomerRecord | undefined { return this.byId.get(venId) }
-  all (): CustomerRecord[] { return [...this.byId.values()] }
+  /** In venID order, not registration order (which concurrent registrations make vary): sums and ties come out the same every run. */
+  all (): CustomerRecord[] { return [...this.byId.values()].sort((a, b) => a.venId < b.venId ? -1 : a.venId > b.venId ? 1 : 0) }
 
   inMarket (marketContext: string): CustomerRecord[] {
     return this.all().filter(c => c.marketContexts.includes(marketContext) && c.capabilities !== null)
