@@ -22,6 +22,7 @@ const flags: Record<string, Flag> = {
   '--time-scale': { key: 'timeScale', kind: 'number', help: 'never faster than N simulated ms per real ms', def: 'unpaced' },
   '--events': { key: 'events', kind: 'int', help: 'events one after another', def: '1' },
   '--request-fraction': { key: 'requestFraction', kind: 'number', help: 'request against the declared flexibility', def: '0.6' },
+  '--checks-per-interval': { key: 'checksPerInterval', kind: 'int', help: 'node checkpoints per interval; customers poll and report as often', def: '12' },
   '--json': { key: 'json', kind: 'path', help: 'write the figures as JSON to FILE', def: '' },
   '--html': { key: 'html', kind: 'path', help: 'write the HTML report to FILE', def: '' },
   '--baseline': { key: 'baseline', kind: 'bool', help: 'also run strategy none on the same seed (true | false)', def: 'true' }

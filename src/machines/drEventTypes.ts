@@ -46,6 +46,8 @@ export interface DispatchPlan {
   setpointsKw: Record<string, number[]>
   /** What the plan leaves uncovered per interval (kW, signed like a deviation). */
   uncoveredKw: number[]
+  /** When each customer's setpoints last changed during the event (ms): its readings before then are stale. @default none */
+  revisedAtMs?: Record<string, number>
 }
 
 /** The customers' answers to the EiEvents sent them (their oadrCreatedEvent optType). */
@@ -58,7 +60,12 @@ export interface Measurement {
   intervalIndex: number
   /** True at the checkpoint that closes the interval: its figures are the interval's delivered values. */
   final: boolean
-  /** Aggregate flow of all the node's customers in the event's market context, dispatched or not (kW). */
+  /** The checkpoint's instant (ms). @default unknown (older snapshots) */
+  checkAtMs?: number
+  /**
+   * Aggregate flow of all the node's customers in the event's market context, dispatched or not (kW): the
+   * interval's expected mean at a checkpoint inside it, its measured mean at the one that closes it.
+   */
   aggregateKw: number
   /** Requested aggregate for this interval (kW), in the same terms as `aggregateKw`. */
   requestedKw: number

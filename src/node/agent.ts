@@ -21,7 +21,7 @@ import { Store, type StoreOp } from '../store/index.js'
 import type { Clock } from '../util/clock.js'
 import { AuditTrail } from './audit.js'
 import { loadOrCreateNodeKey } from './nodeKey.js'
-import { ReservationLedger } from './ledger.js'
+import { ReservationLedger, type FlexProfile, type LedgerWindow } from './ledger.js'
 import { Scheduler } from './scheduler.js'
 import { noPeers, type Commitment, type CoverRequest, type InterMatchmakingPort } from './interMatchmaking.js'
 import { CustomerBook, onWindow, windowOf } from './agentCustomers.js'
@@ -258,6 +258,16 @@ export class Agent {
   liveEventIds (): string[] { return [...this.live.keys()] }
 
   /**
+   * What the node can still offer fellows over a window: the free flexibility of its customers in the market
+   * context that no live event has dispatched (a customer serves one event at a time).
+   */
+  async spareFlexibility (window: LedgerWindow & { marketContext: string }): Promise<FlexProfile> {
+    const busy = this.dispatchedExcept('')
+    const ids = this.book.inMarket(window.marketContext).map(c => c.venId).filter(v => !busy.has(v))
+    return await this.ledger.availableTotal(ids, window)
+  }
+
+  /**
    * What this node is doing that will finish without the clock moving, by event: an actor mid-work (its
    * state), transitions being stored or their effects sent, a wait timer being stored. Empty while every
    * live event waits for the clock (a timer, or customers' answers, which come when they next poll); a
@@ -321,6 +331,25 @@ export class Agent {
       }
     }
     return changes
+  }
+
+  /** Per customer, when the live events other than `exceptEventId` last changed its setpoints. */
+  private revisionsExcept (exceptEventId: string): Map<string, number> {
+    const out = new Map<string, number>()
+    for (const [eventId, { actor }] of this.live) {
+      if (eventId === exceptEventId) continue
+      for (const [venId, at] of Object.entries(actor.getSnapshot().context.plan?.revisedAtMs ?? {})) out.set(venId, Math.max(at, out.get(venId) ?? -Infinity))
+    }
+    return out
+  }
+
+  /** Customers the live events other than `exceptEventId` dispatched. */
+  private dispatchedExcept (exceptEventId: string): Set<string> {
+    const out = new Set<string>()
+    for (const [eventId, { actor }] of this.live) {
+      if (eventId !== exceptEventId) for (const venId of Object.keys(actor.getSnapshot().context.plan?.setpointsKw ?? {})) out.add(venId)
+    }
+    return out
   }
 
   /** Σ baseline of the customers in the request's market context, per interval (kW). */
@@ -387,6 +416,8 @@ export class Agent {
       peerAnswered: answer => { this.answerPeer(answer) },
       aggregateBaseline: request => this.aggregateBaseline(request),
       othersChangeKw: atMs => this.changesAt(atMs, eventId),
+      othersRevisedAtMs: () => this.revisionsExcept(eventId),
+      othersDispatched: () => this.dispatchedExcept(eventId),
       interCoveredKw: index => this.live.get(eventId)?.actor.getSnapshot().context.intervals[index]?.interCoveredKw ?? 0,
       reliabilityUpdated: async (book) => {
         this.reliability = book

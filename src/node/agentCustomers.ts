@@ -239,48 +239,98 @@ export interface MeasureOptions {
    * checkpoint: their part of the aggregate, judged by them, not by this event. @default none
    */
   othersChangeKw?: ReadonlyMap<string, number>
+  /** Per customer, when the node's other live events last changed its setpoints (ms): its readings before are stale too. @default none */
+  othersRevisedAtMs?: ReadonlyMap<string, number>
   /** Cover fellow nodes committed to this event for this interval (kW, signed like a deviation). @default 0 */
   interCoveredKw?: number
+  /** How long a customer takes to pick up a new setpoint (its poll period, ms): readings before are stale. @default 0 */
+  pickupMs?: number
 }
 
-/**
- * One monitoring checkpoint of one event. A customer's flow is its latest reading in the interval so far;
- * a dispatched customer without one inside the grace period is missing (and counted at its baseline, i.e.
- * not acting); a customer not dispatched and silent is counted at its baseline. Each event judges only
- * what is attributable to it: a customer's change dispatched by another live event is taken out of its
- * flow (a customer only the other events dispatched counts at its baseline, they judge it), and the cover
- * fellows committed to this event is what its own customers need not deliver. Both invariants are checked
- * by the chart.
- */
-export function measure (book: CustomerBook, request: DrRequest, plan: DispatchPlan, o: MeasureOptions): Measurement {
+/** What the node has seen of one customer in the interval of a checkpoint, attributable to the event. */
+export interface CustomerObservation {
+  venId: string
+  /** Forecast baseline of the interval (kW). */
+  baselineKw: number
+  setpointKw: number | undefined
+  /** Its latest reading in the interval so far (kW), undefined when it has none (silent). */
+  latestKw: number | undefined
+  /** Mean of its readings in the interval so far (kW). */
+  meanKw: number | undefined
+  /** Its latest reading was taken before its last new setpoint can have reached it: not to be judged on it. */
+  pending: boolean
+  /** Only other events dispatched it: they judge it, this event counts it at its baseline. */
+  others: boolean
+}
+
+/** Per customer of the event's market context, what the checkpoint at `checkAtMs` has seen of it. */
+export function observe (book: CustomerBook, request: DrRequest, plan: DispatchPlan, o: MeasureOptions): CustomerObservation[] {
   const window = windowOf(request)
   const t = o.intervalIndex
   const intervalStartMs = request.startMs + t * request.intervalMs
   const since = Math.max(intervalStartMs, o.checkAtMs - o.graceMs)
+  return book.inMarket(request.marketContext).map(c => {
+    const baselineKw = book.windowBaseline(c, window)[t] ?? 0
+    const setpointKw = plan.setpointsKw[c.venId]?.[t]
+    const others = o.othersChangeKw?.get(c.venId)
+    // A reading stamped at the interval's start describes the period before it. The mean is the interval's
+    // so far; the latest reading must be within the grace period.
+    const readings = book.readings(c.venId, intervalStartMs, o.checkAtMs).filter(r => r.atMs > intervalStartMs)
+    if (setpointKw === undefined && others !== undefined) {
+      return { venId: c.venId, baselineKw, setpointKw, latestKw: undefined, meanKw: undefined, pending: false, others: true }
+    }
+    const own = (kw: number): number => kw - (others ?? 0)
+    const latest = readings.filter(r => r.atMs >= since).at(-1)
+    const revisedAtMs = Math.max(plan.revisedAtMs?.[c.venId] ?? -Infinity, o.othersRevisedAtMs?.get(c.venId) ?? -Infinity)
+    return {
+      venId: c.venId,
+      baselineKw,
+      setpointKw,
+      latestKw: latest === undefined ? undefined : own(latest.kw),
+      // A customer this event did not dispatch counts at its latest reading: earlier ones may carry the change of
+      // an event that has ended since, which this event cannot take out any more.
+      meanKw: readings.length === 0 ? undefined : setpointKw === undefined ? own((latest ?? readings.at(-1) as Reading).kw) : readings.reduce((sum, r) => sum + own(r.kw), 0) / readings.length,
+      pending: latest !== undefined && latest.atMs < revisedAtMs + (o.pickupMs ?? 0),
+      others: false
+    }
+  })
+}
+
+/** What a customer is expected to draw for the rest of the interval, from what was seen of it. */
+export function expectedFlowKw (c: CustomerObservation): number {
+  if (c.others) return c.baselineKw
+  if (c.setpointKw !== undefined) return c.pending ? c.setpointKw : c.latestKw ?? c.baselineKw
+  return c.latestKw ?? c.baselineKw
+}
+
+/**
+ * One monitoring checkpoint of one event. The aggregate is the interval's expected mean flow: the mean of
+ * the readings so far over the part of the interval already past, and what each customer is expected to
+ * draw (`expectedFlowKw`) over the rest; at the checkpoint that closes the interval, its measured mean.
+ * A dispatched customer without a reading inside the grace period is missing (and counted at its baseline,
+ * i.e. not acting); a customer not dispatched and silent is counted at its baseline. Each event judges only
+ * what is attributable to it: a customer's change dispatched by another live event is taken out of its
+ * flow (a customer only the other events dispatched counts at its baseline, they judge it), and the cover
+ * fellows committed to this event is what its own customers need not deliver. A dispatched customer whose
+ * latest reading predates its new setpoint is not judged yet. Both invariants are checked by the chart.
+ */
+export function measure (book: CustomerBook, request: DrRequest, plan: DispatchPlan, o: MeasureOptions): Measurement {
+  const t = o.intervalIndex
+  const intervalStartMs = request.startMs + t * request.intervalMs
+  const elapsed = o.final ? 1 : Math.min(1, Math.max(0, (o.checkAtMs - intervalStartMs) / request.intervalMs))
   let aggregateKw = 0
   let baselineKw = 0
   const customerDeviationsKw: Record<string, number> = {}
   const missing: string[] = []
-  for (const c of book.inMarket(request.marketContext)) {
-    const base = book.windowBaseline(c, window)[t] ?? 0
-    baselineKw += base
-    const latest = book.readings(c.venId, since, o.checkAtMs).at(-1)
-    const setpoint = plan.setpointsKw[c.venId]?.[t]
-    const others = o.othersChangeKw?.get(c.venId)
-    if (latest === undefined) {
-      aggregateKw += base
-      if (setpoint !== undefined) missing.push(c.venId)
-      continue
-    }
-    if (setpoint === undefined && others !== undefined) {
-      aggregateKw += base
-      continue
-    }
-    const own = latest.kw - (others ?? 0)
-    aggregateKw += own
-    if (setpoint !== undefined) customerDeviationsKw[c.venId] = own - setpoint
+  for (const c of observe(book, request, plan, o)) {
+    baselineKw += c.baselineKw
+    const expected = expectedFlowKw(c)
+    aggregateKw += (c.meanKw ?? expected) * elapsed + expected * (1 - elapsed)
+    if (c.setpointKw === undefined || c.others) continue
+    if (c.latestKw === undefined) missing.push(c.venId)
+    else if (!c.pending) customerDeviationsKw[c.venId] = c.latestKw - c.setpointKw
   }
   const amount = request.amountsKw[t] ?? 0
   const requestedKw = (request.signalType === 'setpoint' ? amount : baselineKw + amount) + (o.interCoveredKw ?? 0)
-  return { intervalIndex: t, final: o.final, aggregateKw, requestedKw, customerDeviationsKw, missing }
+  return { intervalIndex: t, final: o.final, checkAtMs: o.checkAtMs, aggregateKw, requestedKw, customerDeviationsKw, missing }
 }

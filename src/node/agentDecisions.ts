@@ -15,8 +15,9 @@ import type { CustomerCapabilities } from '../machines/customerSession.js'
 import type { DispatchPlan, DrRequest, InterResult, IntraResult, Measurement, OptDecision } from '../machines/drEventTypes.js'
 import type { Clock } from '../util/clock.js'
 import type { CoverRequest, InterMatchmakingPort, PeerOffer } from './interMatchmaking.js'
-import { InsufficientFlexibilityError, type FlexProfile, type ReservationLedger } from './ledger.js'
-import { windowOf, type CustomerBook, type CustomerRecord } from './agentCustomers.js'
+import { InsufficientFlexibilityError, type FlexProfile, type ReservationLedger, type ReserveOptions } from './ledger.js'
+import { expectedFlowKw, observe, windowOf, type CustomerBook, type CustomerRecord } from './agentCustomers.js'
+import { recover, type RecoveryCustomer } from '../actors/recovery.js'
 import type { NodeConfig } from './config.js'
 
 export interface DecisionComponents {
@@ -61,8 +62,9 @@ function requestedChange (request: DrRequest, baselineTotal: number[]): number[]
   return request.amountsKw.map((a, t) => request.signalType === 'delta' ? a : a - (baselineTotal[t] ?? 0))
 }
 
-export async function decideOpt (d: DecisionComponents, request: DrRequest): Promise<OptDecision> {
-  const customers = d.book.inMarket(request.marketContext)
+/** The opt decision over the customers not `busy` with the node's other live events (a customer serves one at a time). */
+export async function decideOpt (d: DecisionComponents, request: DrRequest, busy: ReadonlySet<string> = new Set()): Promise<OptDecision> {
+  const customers = d.book.inMarket(request.marketContext).filter(c => !busy.has(c.venId))
   const rows = await Promise.all(customers.map(async c => await customerWindow(d, c, request)))
   const T = request.amountsKw.length
   const baselineTotal = zeros(T).map((_, t) => rows.reduce((s, r) => s + (r.baselineKw[t] ?? 0), 0))
@@ -132,15 +134,137 @@ export async function planDispatch (d: DecisionComponents, request: DrRequest, e
   }
   await d.ledger.release(holder)
   await d.ledger.reserve(holder, reservations)
-  return { setpointsKw, uncoveredKw: Array.from(solved.shortfallKw) }
+  // Readings from before the customers can have picked this plan up do not judge them on it.
+  const now = d.clock.now()
+  return { setpointsKw, uncoveredKw: Array.from(solved.shortfallKw), revisedAtMs: Object.fromEntries(Object.keys(setpointsKw).map(v => [v, now])) }
+}
+
+/** What intra matchmaking needs beyond the measurement: fellows' cover committed so far, per interval. */
+export interface IntraContext {
+  /** Cover fellow nodes committed to this event for interval t (kW, signed like a deviation). @default 0 */
+  interCoveredKw?: (index: number) => number
+  /** Per customer, the change the node's other live events dispatched at an instant (kW). @default none */
+  othersChangeKw?: (atMs: number) => ReadonlyMap<string, number>
+  /** Per customer, when the node's other live events last changed its setpoints (ms). @default none */
+  othersRevisedAtMs?: () => ReadonlyMap<string, number>
+  /** Customers the node's other live events dispatched: not moved for this one. @default none */
+  othersDispatched?: () => ReadonlySet<string>
+}
+
+/** How fast a customer's forecast error fades from one interval to the next when predicting its drift. */
+const driftPersistence = 0.8
+
+/**
+ * Intra matchmaking at a checkpoint. With the `corrected` strategy (the default), the aggregate's expected
+ * gap to the target is closed per interval from the current one on (src/actors/recovery.ts): customers off
+ * their setpoint or silent are expected to keep doing what they did and are not asked again, the others are
+ * moved, most reliable first; what they cannot close is the residual left for inter matchmaking. The
+ * `paper` strategy covers each deviating customer on its own, as the paper prints it (`intraMatchPaper`).
+ */
+export async function intraMatch (d: DecisionComponents, request: DrRequest, plan: DispatchPlan, m: Measurement, ctx: IntraContext = {}): Promise<IntraResult> {
+  if (d.config.intraStrategy === 'paper') return await intraMatchPaper(d, request, plan, m)
+  const T = request.amountsKw.length
+  const t = m.intervalIndex
+  const t0 = m.final ? t + 1 : t
+  const aggregateDeviation = m.aggregateKw - m.requestedKw
+  const fromNow = (v: number): number[] => zeros(T).map((_, k) => k >= t0 ? v : 0)
+  if (d.config.matchmaking === 'none' || t0 >= T) return { plan, coveredKw: zeros(T), residualKw: fromNow(aggregateDeviation), chosen: [] }
+  const window = windowOf(request)
+  const intervalStartMs = request.startMs + t * request.intervalMs
+  const checkAtMs = m.checkAtMs ?? Math.min(d.clock.now(), intervalStartMs + request.intervalMs)
+  const observed = new Map(observe(d.book, request, plan, {
+    intervalIndex: t, final: m.final, checkAtMs, graceMs: d.config.reportGraceMs, pickupMs: d.config.customerPollMs,
+    ...(ctx.othersChangeKw !== undefined ? { othersChangeKw: ctx.othersChangeKw(checkAtMs - 1) } : {}),
+    ...(ctx.othersRevisedAtMs !== undefined ? { othersRevisedAtMs: ctx.othersRevisedAtMs() } : {})
+  }).map(o => [o.venId, o]))
+  const book = d.reliability()
+  const customers = d.book.inMarket(request.marketContext)
+  const rows = await Promise.all(customers.map(async c => await customerWindow(d, c, request)))
+  // The share of what they were asked that the dispatched customers show now, customer by customer (one large
+  // customer failing says little of the others): what one asked for the first time in this event is expected
+  // to deliver (a following customer has shown it).
+  let judged = 0
+  let showing = 0
+  for (const o of observed.values()) {
+    const asked = (o.setpointKw ?? o.baselineKw) - o.baselineKw
+    if (o.setpointKw === undefined || o.pending || o.others || Math.abs(asked) < d.config.toleranceKw) continue
+    judged++
+    showing += Math.max(0, Math.min(1, ((o.latestKw ?? o.baselineKw) - o.baselineKw) / asked))
+  }
+  // With the customers' prior (Beta(9, 1)) for a start: a handful of customers is no statistic.
+  const eventCompliance = (showing + reliabilityPrior.priorAlpha) / (judged + reliabilityPrior.priorAlpha + reliabilityPrior.priorBeta)
+  const elsewhere = ctx.othersDispatched?.() ?? new Set<string>()
+  let soFarKw = 0
+  const pool: RecoveryCustomer[] = customers.map((c, i) => {
+    const row = rows[i] as Awaited<ReturnType<typeof customerWindow>>
+    const o = observed.get(c.venId)
+    const base = row.baselineKw
+    const setpointKw = plan.setpointsKw[c.venId] ?? base
+    const dispatched = plan.setpointsKw[c.venId] !== undefined
+    const off = o === undefined || o.others || o.latestKw === undefined ||
+      (dispatched && !o.pending && Math.abs(o.latestKw - (o.setpointKw ?? 0)) > d.config.toleranceKw)
+    const known = reliabilityOf(book, c.venId, request.marketContext, reliabilityPrior).r
+    // One following its setpoint has shown it complies; one not yet judged on what it was asked is expected
+    // to do what the customers asked so far in this event did.
+    const reliability = dispatched && o?.pending !== true ? known : Math.min(known, eventCompliance)
+    const expectedAt = (k: number): number => (base[k] ?? 0) + reliability * ((setpointKw[k] ?? 0) - (base[k] ?? 0))
+    const expectedNow = o === undefined ? base[t] ?? 0 : o.pending && dispatched ? expectedAt(t) : expectedFlowKw(o)
+    soFarKw += o?.meanKw ?? expectedNow
+    // A customer off its setpoint keeps the share of its change it showed; one not dispatched keeps its drift.
+    const changeT = (setpointKw[t] ?? 0) - (base[t] ?? 0)
+    const shown = !off ? 1 : o?.latestKw === undefined ? 0 : Math.abs(changeT) > 1e-6 ? Math.min(1, Math.max(0, (o.latestKw - (base[t] ?? 0)) / changeT)) : 0
+    const drift = !dispatched && o?.latestKw !== undefined && !o.others ? o.latestKw - (base[t] ?? 0) : 0
+    const expectedKw = setpointKw.map((sp, k) => {
+      if (k < t) return sp
+      if (k === t) return expectedNow
+      if (!dispatched) return (base[k] ?? 0) + drift * driftPersistence ** (k - t)
+      if (off) return (base[k] ?? 0) + shown * (sp - (base[k] ?? 0))
+      return o?.pending === true ? expectedAt(k) : sp
+    })
+    return {
+      customerId: c.venId,
+      reliability,
+      candidate: !off && !elsewhere.has(c.venId) && d.book.dispatchable(c.venId),
+      setpointKw,
+      minKw: base.map((b, k) => b - (row.flex.flexDownKw[k] ?? 0)),
+      maxKw: base.map((b, k) => b + (row.flex.flexUpKw[k] ?? 0)),
+      expectedKw
+    }
+  })
+  const elapsed = m.final ? 1 : Math.min(1, Math.max(0, (checkAtMs - intervalStartMs) / request.intervalMs))
+  const targetKw = request.amountsKw.map((a, k) => (request.signalType === 'setpoint' ? a : a + sumAt(rows, k)) + (ctx.interCoveredKw?.(k) ?? 0))
+  const result = recover({
+    customers: pool,
+    targetKw,
+    fromInterval: t0,
+    ...(m.final ? {} : { current: { index: t, elapsedShare: elapsed, soFarKw, pickupShare: d.config.customerPollMs / 2 / request.intervalMs } })
+  }, { deadbandKw: d.config.toleranceKw / 4 })
+  const setpointsKw: Record<string, number[]> = { ...plan.setpointsKw }
+  const revisedAtMs: Record<string, number> = { ...plan.revisedAtMs }
+  for (const [venId, row] of result.setpointsKw) {
+    setpointsKw[venId] = row
+    revisedAtMs[venId] = d.clock.now()
+  }
+  const next: DispatchPlan = { setpointsKw, uncoveredKw: plan.uncoveredKw, revisedAtMs }
+  // Only the customers moved, and what is free of their flexibility: forecasts move during an event.
+  await reservePlan(d, request, next, [...result.setpointsKw.keys()], { clamp: true })
+  // Fellows cover later intervals; the one in progress only while a good part of it is still ahead of their customers.
+  const ahead = 1 - elapsed - d.config.customerPollMs / 2 / request.intervalMs
+  const residualKw = result.residualKw.map((r, k) => k > t || (k === t && ahead >= 0.25) ? r : 0)
+  return { plan: next, coveredKw: result.coveredKw, residualKw, chosen: [...result.setpointsKw.keys()] }
+}
+
+function sumAt (rows: Array<{ baselineKw: number[] }>, t: number): number {
+  return rows.reduce((s, r) => s + (r.baselineKw[t] ?? 0), 0)
 }
 
 /**
- * Covers the deviating customers (dispatched ones off their setpoint, and missing ones, counted as not
- * acting) with the others' spare flexibility, from the current interval on; the node-level drift of
- * customers not dispatched, and what intra cannot cover, is the residual left for inter matchmaking.
+ * The paper's intra matchmaking: covers the deviating customers (dispatched ones off their setpoint, and
+ * missing ones, counted as not acting) one by one with the others' spare flexibility, from the current
+ * interval on; the node-level drift of customers not dispatched, and what intra cannot cover, is the residual
+ * left for inter matchmaking.
  */
-export async function intraMatch (d: DecisionComponents, request: DrRequest, plan: DispatchPlan, m: Measurement): Promise<IntraResult> {
+async function intraMatchPaper (d: DecisionComponents, request: DrRequest, plan: DispatchPlan, m: Measurement): Promise<IntraResult> {
   const T = request.amountsKw.length
   // At the checkpoint that closes an interval, that interval is over: cover from the next one.
   const t0 = m.final ? m.intervalIndex + 1 : m.intervalIndex
@@ -218,8 +342,8 @@ function clusterField (d: DecisionComponents, customers: CustomerRecord[]): { cl
   return { clusterOf: Int32Array.from(known, k => k ?? extra) }
 }
 
-async function reservePlan (d: DecisionComponents, request: DrRequest, plan: DispatchPlan): Promise<void> {
-  const customers = d.book.inMarket(request.marketContext)
+async function reservePlan (d: DecisionComponents, request: DrRequest, plan: DispatchPlan, only?: string[], options: ReserveOptions = {}): Promise<void> {
+  const customers = d.book.inMarket(request.marketContext).filter(c => only === undefined || only.includes(c.venId))
   const reservations = []
   for (const c of customers) {
     const setpoint = plan.setpointsKw[c.venId]
@@ -228,7 +352,7 @@ async function reservePlan (d: DecisionComponents, request: DrRequest, plan: Dis
     const change = setpoint.map((s, t) => s - (base[t] ?? 0))
     reservations.push({ customerId: c.venId, window: windowOf(request), upKw: change.map(x => Math.max(0, x)), downKw: change.map(x => Math.max(0, -x)) })
   }
-  await d.ledger.reserve(holderOf(request.eventId), reservations)
+  await d.ledger.reserve(holderOf(request.eventId), reservations, options)
 }
 
 /**

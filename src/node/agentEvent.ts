@@ -84,6 +84,10 @@ export interface EventWiring {
   aggregateBaseline: (request: DrRequest) => number[]
   /** Per customer, the change the node's other live events dispatched at `atMs` (kW). */
   othersChangeKw: (atMs: number) => ReadonlyMap<string, number>
+  /** Per customer, when the node's other live events last changed its setpoints (ms). */
+  othersRevisedAtMs: () => ReadonlyMap<string, number>
+  /** Customers the node's other live events dispatched. */
+  othersDispatched: () => ReadonlySet<string>
   /** Cover fellows committed to this event for interval `index` so far (kW, signed like a deviation). */
   interCoveredKw: (index: number) => number
 }
@@ -107,7 +111,7 @@ export function eventImplementations (w: EventWiring) {
       waitUntil: fromPromise<WaitUntilOutput, WaitUntilInput>(async ({ input, signal }) => await w.waitUntil(input, signal)),
       decideOpt: fromPromise<OptDecision, { request: DrRequest }>(async ({ input }) => {
         await w.afterPersist()
-        return await decideOpt(d, input.request)
+        return await decideOpt(d, input.request, w.othersDispatched())
       }),
       queryPeers: fromPromise<PeerOffer[], { request: DrRequest }>(async ({ input, signal }) => {
         await w.afterPersist()
@@ -115,7 +119,8 @@ export function eventImplementations (w: EventWiring) {
       }),
       planDispatch: fromPromise<DispatchPlan, PlanInput>(async ({ input }) => {
         await w.afterPersist()
-        return await planDispatch(d, input.request, input.excluded)
+        // A customer serves one live event at a time: its readings then tell each event plainly how it does.
+        return await planDispatch(d, input.request, [...input.excluded, ...w.othersDispatched()])
       }),
       notifyCustomers: fromPromise<NotifyResult, NotifyInput>(async ({ input }) => {
         await w.afterPersist()
@@ -133,13 +138,15 @@ export function eventImplementations (w: EventWiring) {
           graceMs: d.config.reportGraceMs,
           // An instant inside the interval the checkpoint judges (the last checkpoint falls on its end).
           othersChangeKw: w.othersChangeKw(input.checkAtMs - 1),
-          interCoveredKw: w.interCoveredKw(input.intervalIndex)
+          othersRevisedAtMs: w.othersRevisedAtMs(),
+          interCoveredKw: w.interCoveredKw(input.intervalIndex),
+          pickupMs: d.config.customerPollMs
         }) }
       }),
       intraMatch: fromPromise<IntraResult, IntraInput>(async ({ input }) => {
         await w.afterPersist()
         const detectedAtMs = (input.measurement as Measurement & { measuredAtMs?: number }).measuredAtMs ?? d.clock.now()
-        const result = await intraMatch(d, input.request, input.plan, input.measurement)
+        const result = await intraMatch(d, input.request, input.plan, input.measurement, { interCoveredKw: w.interCoveredKw, othersChangeKw: w.othersChangeKw, othersRevisedAtMs: w.othersRevisedAtMs, othersDispatched: w.othersDispatched })
         const decidedAtMs = d.clock.now()
         const checkMs = input.request.intervalMs / d.config.checksPerInterval
         const revision = 1 + Math.max(0, Math.floor((d.clock.now() - input.request.startMs) / checkMs))

@@ -90,7 +90,7 @@ export class CustomerVtn implements CustomerChannel {
       vtnID: init.vtnID,
       dataDir: join(init.dataDir, 'vtn'),
       pollFreqMs: init.pollFreqMs,
-      requestReports: (_venID, offered) => requestCustomerReports(offered, randomUUID)
+      requestReports: (venID, offered) => requestCustomerReports(offered, randomUUID, { nowMs: components.clock.now(), key: venID })
     }, { clock: components.clock })
     this.vtn.on('registered', reg => { this.update(async book => { await book.register(reg.venID, reg.venName ?? reg.venID, book.get(reg.venID)?.marketContexts ?? [], reg.registeredAtMs) }) })
     this.vtn.on('deregistered', venID => { this.update(async book => { await book.deregister(venID) }) })

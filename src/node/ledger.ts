@@ -56,6 +56,12 @@ export interface ReserveOptions {
    * @default false
    */
   replace?: boolean
+  /**
+   * Reserve what is free where less than asked is, instead of refusing: a recovery during an event moves
+   * customers whose forecasts have shrunk since the plan; the ledger must still keep others off those kW.
+   * @default false
+   */
+  clamp?: boolean
   /** Store operations committed in the same batch. */
   also?: StoreOp[]
 }
@@ -164,6 +170,11 @@ export class ReservationLedger {
           const down = r.downKw[t] ?? 0
           const upFree = available.flexUpKw[t] ?? 0
           const downFree = available.flexDownKw[t] ?? 0
+          if (options.clamp === true) {
+            r.upKw[t] = Math.max(0, Math.min(up, upFree))
+            r.downKw[t] = Math.max(0, Math.min(down, downFree))
+            continue
+          }
           if (up > upFree + toleranceKw) throw new InsufficientFlexibilityError(r.customerId, t, 'up', up, upFree)
           if (down > downFree + toleranceKw) throw new InsufficientFlexibilityError(r.customerId, t, 'down', down, downFree)
         }

@@ -178,8 +178,7 @@ export class AgentMesh {
   private async spare (window: FlexWindow): Promise<{ flexUpKw: number[], flexDownKw: number[] } | null> {
     const agent = this.agent
     if (agent === undefined || agent.state !== 'ready') return null
-    const ids = agent.book.inMarket(window.marketContext).map(c => c.venId)
-    return await agent.ledger.availableTotal(ids, window)
+    return await agent.spareFlexibility(window)
   }
 
   /** Every fellow known: connected peers and directory records, with adverts and reliabilities. */

@@ -102,11 +102,22 @@ export function offeredMarketContexts (offered: OadrReport[]): string[] {
   return [...out]
 }
 
+/** Where a customer's reports fall within their period, so that a node's customers do not all report at once. */
+export interface ReportPhase {
+  /** The instant the requests are made (ms). */
+  nowMs: number
+  /** What spreads the phase (the customer's venID): the same key always gets the same phase. */
+  key: string
+}
+
 /**
  * The node's report requests: the telemetry at its minimum period, and the adrmesh forecast and
- * capabilities reports when offered, every data point, each sent back every sampling period.
+ * capabilities reports when offered, every data point, each sent back every sampling period. With a
+ * `phase`, each request's reportInterval starts at an offset within its period drawn from the key: a VTN
+ * whose customers registered together would otherwise get every report in the same instant, and a node
+ * checking the aggregate at that instant would see none of them.
  */
-export function requestCustomerReports (offered: OadrReport[], newId: () => string): OadrReportRequest[] {
+export function requestCustomerReports (offered: OadrReport[], newId: () => string, phase?: ReportPhase): OadrReportRequest[] {
   const wanted = new Set([telemetrySpecifierID, forecastSpecifierID, capabilitiesSpecifierID])
   return offered
     .filter(r => wanted.has(r.reportSpecifierID) && (r.oadrReportDescriptions ?? []).length > 0)
@@ -119,6 +130,7 @@ export function requestCustomerReports (offered: OadrReport[], newId: () => stri
           reportSpecifierID: r.reportSpecifierID,
           granularityMs,
           reportBackDurationMs: granularityMs,
+          ...(phase === undefined ? {} : { reportInterval: { dtstartMs: phase.nowMs + Math.floor(spread(phase.key) * reportSlots) / reportSlots * granularityMs, durationMs: 0 } }),
           specifierPayloads: descriptions.map(d => ({ rID: d.rID, readingType: d.readingType, ...(d.itemBase === undefined ? {} : { itemBase: d.itemBase }) }))
         }
       }
@@ -197,4 +209,17 @@ export function capabilitiesOf (forecast: Extract<ParsedReport, { kind: 'forecas
     batteryKwh: v.batteryKwh ?? 0,
     ...(v.latitude === undefined || v.longitude === undefined ? {} : { location: { lat: v.latitude, lon: v.longitude } })
   }
+}
+
+/**
+ * Report phases fall in this many slots of the period: spread enough that the node sees fresh readings at
+ * any checkpoint, few enough that a simulator (src/sim) stepping from instant to instant has few instants.
+ */
+const reportSlots = 8
+
+/** A fraction in [0, 1) from a key (FNV-1a): stable across restarts, spread evenly over many keys. */
+function spread (key: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193)
+  return (h >>> 0) / 2 ** 32
 }

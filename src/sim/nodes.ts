@@ -37,7 +37,6 @@ export interface SimNode {
 }
 
 export const marketContext = 'http://adrmesh.example/mc/sim'
-export const checksPerInterval = 4
 /** Intervals between the utility's request and the event's start: the nodes plan while the clock runs. */
 export const leadIntervals = 4
 const silent = pino({ level: 'silent' })
@@ -56,6 +55,8 @@ export interface NodeSetup {
   intervalMs: number
   intervals: number
   toleranceKw: number
+  /** Monitoring checkpoints per interval; customers poll and report as often. */
+  checksPerInterval: number
   utility: Vtn
 }
 
@@ -76,7 +77,7 @@ export async function startNode (i: number, s: NodeSetup): Promise<SimNode> {
       requestRatePerSecond: 1e9, requestBurst: 1e9, requestTimeoutMs: 60_000
     }, { clock })
   }
-  const pollMs = s.intervalMs / checksPerInterval
+  const pollMs = s.intervalMs / s.checksPerInterval
   const config: NodeConfig = {
     ...defaultConfig,
     nodeId,
@@ -86,7 +87,7 @@ export async function startNode (i: number, s: NodeSetup): Promise<SimNode> {
     logLevel: 'silent',
     matchmaking: s.strategy,
     toleranceKw: s.toleranceKw,
-    checksPerInterval,
+    checksPerInterval: s.checksPerInterval,
     customerPollMs: pollMs,
     reportGraceMs: 900_000,
     timeScale: clock.timeScale
@@ -142,10 +143,10 @@ export async function joinMesh (nodes: SimNode[]): Promise<void> {
   }
 }
 
-/** Gossips the node's spare flexibility (what its ledger has not reserved) for the rest of the window. */
+/** Gossips the node's spare flexibility (of customers no live event holds) for the rest of the window. */
 export async function advertise (n: SimNode, window: Window, nowMs: number): Promise<void> {
   if (n.mesh === undefined || !n.alive) return
-  const spare = await n.agent.ledger.availableTotal(n.fleet.customers.map(c => c.venId), window)
+  const spare = await n.agent.spareFlexibility({ marketContext, ...window })
   await n.mesh.publishAdvert({
     marketContext, startMs: window.startMs, intervalMs: window.intervalMs, validUntilMs: Math.floor(nowMs + window.intervalMs * 2),
     flexUpKw: spare.flexUpKw, flexDownKw: spare.flexDownKw

@@ -21,7 +21,7 @@ import { powerRealKw } from '../openadr/model/common.js'
 import type { Matchmaking } from '../node/config.js'
 import { VirtualClock } from './virtualClock.js'
 import type { Window } from './customers.js'
-import { advertise, checksPerInterval, joinMesh, leadIntervals, marketContext, startNode, stopNode, type NodeSetup, type SimNode } from './nodes.js'
+import { advertise, joinMesh, leadIntervals, marketContext, startNode, stopNode, type NodeSetup, type SimNode } from './nodes.js'
 import { planFailures, SimulationError, type FailureInit } from './failures.js'
 import { agentFigures, summarise, type AgentFigures, type IntervalInput, type Summary } from './figures.js'
 import { streamFor } from './customers.js'
@@ -47,6 +47,11 @@ export interface SimulationInit {
   events?: number
   /** Each request against the flexibility the node's customers declare. @default 0.6 */
   requestFraction?: number
+  /**
+   * Monitoring checkpoints per interval; the customers poll and report as often (every 75 s for 15-minute
+   * intervals). Fewer make a large run cheaper, but a failure then goes unseen for longer. @default 12
+   */
+  checksPerInterval?: number
   /** Relative tolerance of the figures. @default 0.05 */
   tolerance?: number
   /** Per-customer deviation the nodes tolerate before acting (kW). @default 0.2 */
@@ -86,12 +91,14 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
     timeScale: init.timeScale,
     events: init.events ?? 1,
     requestFraction: init.requestFraction ?? 0.6,
+    checksPerInterval: init.checksPerInterval ?? 12,
     tolerance: init.tolerance ?? 0.05
   }
   if (!Number.isInteger(p.agents) || p.agents < 1) throw new SimulationError('agents must be a positive integer')
   if (!Number.isInteger(p.customers) || p.customers < 1) throw new SimulationError('customers must be a positive integer')
   if (!Number.isInteger(p.intervals) || p.intervals < 1) throw new SimulationError('intervals must be a positive integer')
   if (!Number.isInteger(p.events) || p.events < 1) throw new SimulationError('events must be a positive integer')
+  if (!Number.isInteger(p.checksPerInterval) || p.checksPerInterval < 1) throw new SimulationError('checks-per-interval must be a positive integer')
   if (!(p.intervalSeconds > 0) || !(p.timeScale === undefined || p.timeScale > 0)) throw new SimulationError('interval-seconds and time-scale must be > 0')
   if (!(p.requestFraction > 0 && p.requestFraction <= 1)) throw new SimulationError('request-fraction must be in (0, 1]')
   if (!(p.failureRate >= 0 && p.failureRate <= 1)) throw new SimulationError(`failure rate must be in [0, 1], got ${p.failureRate}`)
@@ -104,11 +111,11 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
   const wallStart = performance.now()
   let peakRss = process.memoryUsage().rss
   const nodes: SimNode[] = []
-  const utility = new Vtn({ vtnID: 'utility', pollFreqMs: intervalMs / checksPerInterval }, { clock })
+  const utility = new Vtn({ vtnID: 'utility', pollFreqMs: intervalMs / p.checksPerInterval }, { clock })
   try {
     await utility.start()
     const sim: NodeSetup = {
-      strategy: p.strategy, customers: p.customers, seed: p.seed, root, clock, intervalMs, intervals: p.intervals, toleranceKw: init.nodeToleranceKw ?? 0.2, utility,
+      strategy: p.strategy, customers: p.customers, seed: p.seed, root, clock, intervalMs, intervals: p.intervals, toleranceKw: init.nodeToleranceKw ?? 0.2, checksPerInterval: p.checksPerInterval, utility,
       // At each instant, node by node, its customers report and poll, then the node checks: no race decides the figures.
       nodeClock: (i, part) => clock.phase(2 * i + (part === 'customers' ? 1 : 2))
     }
@@ -138,6 +145,7 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
       await waitPlanned(clock, live, eventIds, window.startMs)
       await runWindow(nodes, clock, window, {
         eventIds: [...eventIds.values()],
+        checksPerInterval: p.checksPerInterval,
         failures: { failureRate: p.failureRate, ...(init.killNode !== undefined ? { killNode: init.killNode } : {}) },
         random: streamFor(p.seed, 0x5eed, 7 + e),
         progress: doneMs => { init.onProgress?.(e * spanMs + doneMs, totalMs) },
@@ -201,6 +209,7 @@ async function issueEvent (utility: Vtn, n: SimNode, eventID: string, window: Wi
 
 interface WindowRun {
   eventIds: string[]
+  checksPerInterval: number
   failures: FailureInit
   random: ReturnType<typeof streamFor>
   progress: (doneMs: number) => void
@@ -210,7 +219,7 @@ interface WindowRun {
 /** Drives the window: customer ticks, failures at event start, adverts each interval, a node killed if asked. */
 async function runWindow (nodes: SimNode[], clock: VirtualClock, window: Window, run: WindowRun): Promise<void> {
   const endMs = window.startMs + window.intervals * window.intervalMs
-  const tickMs = window.intervalMs / checksPerInterval / 4
+  const tickMs = window.intervalMs / run.checksPerInterval / 4
   await clock.advanceTo(window.startMs)
   const dispatched = nodes.flatMap(n => run.eventIds.flatMap(id => n.fleet.dispatchedIds(id)))
   const plan = planFailures(run.random, run.failures, dispatched, window, nodes.length)

@@ -117,7 +117,10 @@ export async function tempDir (): Promise<string> {
 /** Starts an agent on `dataDir` with its API on a free loopback port. */
 export async function startNode (dataDir: string, community: Community, clock: ScaledClock | ManualClock, overrides: Partial<NodeConfig> = {},
   components: Partial<AgentComponents> = {}): Promise<Running> {
-  const config: NodeConfig = { ...defaultConfig, nodeId: 'node-a', venName: 'node-a', dataDir, port: 0, adminToken: TOKEN, checksPerInterval: 2, reportGraceMs: 20_000, toleranceKw: 0.5, ...overrides }
+  // The community's customers take a new setpoint at once (no poll): a short pickup is what the node should plan for.
+  const config: NodeConfig = {
+    ...defaultConfig, nodeId: 'node-a', venName: 'node-a', dataDir, port: 0, adminToken: TOKEN, checksPerInterval: 2, reportGraceMs: 20_000, toleranceKw: 0.5, customerPollMs: 1_000, ...overrides
+  }
   const agent = new Agent(config, { ...components, clock, customers: community })
   await agent.start()
   const server = new ApiServer({ host: '127.0.0.1', port: 0 }, { agent })

@@ -5,12 +5,13 @@ import type { Vtn } from '../../src/openadr/vtn/vtn.js'
 import type { CustomerVtn } from '../../src/node/customerVtn.js'
 import type { Clock } from '../../src/util/clock.js'
 
-const small = { agents: 2, customers: 24, intervals: 4, seed: 7, failureRate: 0.25 }
-/** The customers' poll period: the 900 s interval over 4 checks. */
-const pollMs = 225_000
+// Big enough that a node has the spare flexibility the targets of issue 6 assume (4 × 200 is its target run).
+const small = { agents: 4, customers: 200, intervals: 4, seed: 1, failureRate: 0.25 }
+/** The customers' poll period: the 900 s interval over the 12 default checks. */
+const pollMs = 75_000
 
 describe('sim/run: a small seeded simulation over real nodes', function () {
-  this.timeout(120_000)
+  this.timeout(600_000)
   const results: Record<string, SimulationResult> = {}
   const agents: Record<string, Agent[]> = {}
   const openadr: Record<string, { utility: Vtn, customerVtns: CustomerVtn[], clock: Clock }> = {}
@@ -47,9 +48,9 @@ describe('sim/run: a small seeded simulation over real nodes', function () {
     for (const strategy of ['none', 'intra', 'full']) {
       const { utility } = openadr[strategy]!
       const nodeVens = utility.registrations().map(r => r.venID).sort()
-      assert.equal(nodeVens.length, 2, strategy)
+      assert.equal(nodeVens.length, small.agents, strategy)
       const events = utility.events()
-      assert.equal(events.length, 2, strategy)
+      assert.equal(events.length, small.agents, strategy)
       for (const e of events) {
         assert.equal(e.eiEventSignals[0]!.signalName, 'LOAD_DISPATCH')
         const responses = utility.eventResponses(e.eventDescriptor.eventID)
@@ -62,7 +63,7 @@ describe('sim/run: a small seeded simulation over real nodes', function () {
   it('every customer is a VEN registered with its node’s VTN that answered its eiEvent', () => {
     for (const strategy of ['none', 'intra', 'full']) {
       for (const [i, { registered, answers }] of seen[strategy]!.entries()) {
-        assert.equal(registered.length, 24, strategy)
+        assert.equal(registered.length, small.customers, strategy)
         assert.ok(registered.every(v => v.startsWith(`a${i}-ven`)))
         // Each customer's share of the node's upstream event, answered by the customer's VEN before the event began.
         assert.ok(answers.size > 0, `${strategy}: node ${i} dispatched no customer`)
@@ -73,8 +74,8 @@ describe('sim/run: a small seeded simulation over real nodes', function () {
 
   it('the figures cover every agent and interval and follow the strategy: none does no matchmaking', () => {
     const none = results.none!
-    assert.equal(none.agents.length, 2)
-    assert.ok(none.agents.every(a => a.intervals.length === 4))
+    assert.equal(none.agents.length, small.agents)
+    assert.ok(none.agents.every(a => a.intervals.length === small.intervals))
     assert.deepEqual(none.summary.matchmaking, { intra: 0, inter: 0 })
     assert.ok(none.summary.energyDelivered < 0.9, `failures and non-compliance leave a gap: ${none.summary.energyDelivered}`)
   })
@@ -95,10 +96,7 @@ describe('sim/run: a small seeded simulation over real nodes', function () {
     assert.ok(covers.every(c => ids.has(c.request.peer!.fromPeerId)), 'each cover came from a fellow node, by peer id')
   })
 
-  // Fails today, for reasons in the agent (reported to its owner): a node measures its upstream event and the
-  // covers it runs for fellows against the same aggregate, so each sees the other as a deviation and they
-  // ping-pong; and a node re-asks fellows for a deviation already covered at every later checkpoint.
-  it.skip('full beats none and meets the tolerance (≥ 99 % of intervals within ±5 %, ≥ 99 % of energy)', () => {
+  it('full beats none and meets the tolerance (≥ 99 % of intervals within ±5 %, ≥ 99 % of energy)', () => {
     const full = results.full!.summary
     const none = results.none!.summary
     assert.ok(full.energyDelivered > none.energyDelivered && full.withinTolerance > none.withinTolerance)
