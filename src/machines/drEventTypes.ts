@@ -48,6 +48,8 @@ export interface DispatchPlan {
   uncoveredKw: number[]
   /** When each customer's setpoints last changed during the event (ms): its readings before then are stale. @default none */
   revisedAtMs?: Record<string, number>
+  /** Per interval, energy of the previous interval made up in this one (kW of mean flow, + more flow). @default none */
+  makeUpKw?: number[]
 }
 
 /** The customers' answers to the EiEvents sent them (their oadrCreatedEvent optType). */

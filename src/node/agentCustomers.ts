@@ -49,6 +49,8 @@ const timeDigits = 15
 
 export class CustomerBook {
   private readonly byId = new Map<string, CustomerRecord>()
+  /** venIDs of `byId` in order, rebuilt when customers come or go. */
+  private sortedIds: string[] | null = null
   /** Latest readings per customer, newest last (a bounded tail; the store keeps all). */
   private readonly tails = new Map<string, Reading[]>()
   private readonly listeners = new Set<() => void>()
@@ -104,7 +106,11 @@ export class CustomerBook {
 
   get (venId: string): CustomerRecord | undefined { return this.byId.get(venId) }
   /** In venID order, not registration order (which concurrent registrations make vary): sums and ties come out the same every run. */
-  all (): CustomerRecord[] { return [...this.byId.values()].sort((a, b) => a.venId < b.venId ? -1 : a.venId > b.venId ? 1 : 0) }
+  all (): CustomerRecord[] {
+    // Sorted once per change of membership: decisions call this for every customer on hot paths.
+    if (this.sortedIds === null || this.sortedIds.length !== this.byId.size) this.sortedIds = [...this.byId.keys()].sort()
+    return this.sortedIds.map(id => this.byId.get(id) as CustomerRecord)
+  }
 
   inMarket (marketContext: string): CustomerRecord[] {
     return this.all().filter(c => c.marketContexts.includes(marketContext) && c.capabilities !== null)
@@ -137,6 +143,7 @@ export class CustomerBook {
     if (!this.byId.has(venId)) return false
     await this.customers.del(venId)
     this.byId.delete(venId)
+    this.sortedIds = null
     this.changed()
     this.emit({ kind: 'deregistered', venId })
     return true
@@ -322,8 +329,15 @@ export function measure (book: CustomerBook, request: DrRequest, plan: DispatchP
   let baselineKw = 0
   const customerDeviationsKw: Record<string, number> = {}
   const missing: string[] = []
+  // A cover run for a fellow answers for the change of the customers it dispatched, not for the drift of the
+  // others: the node's own upstream event answers for that.
+  const coverOnly = request.origin === 'peer'
   for (const c of observe(book, request, plan, o)) {
     baselineKw += c.baselineKw
+    if (coverOnly && c.setpointKw === undefined) {
+      aggregateKw += c.baselineKw
+      continue
+    }
     const expected = expectedFlowKw(c)
     aggregateKw += (c.meanKw ?? expected) * elapsed + expected * (1 - elapsed)
     if (c.setpointKw === undefined || c.others) continue

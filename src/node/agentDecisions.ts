@@ -151,6 +151,9 @@ export interface IntraContext {
   othersDispatched?: () => ReadonlySet<string>
 }
 
+/** The largest make-up of a previous interval's energy, as a share of an interval's requested change. */
+const makeUpShare = 0.02
+
 /** How fast a customer's forecast error fades from one interval to the next when predicting its drift. */
 const driftPersistence = 0.8
 
@@ -207,13 +210,19 @@ export async function intraMatch (d: DecisionComponents, request: DrRequest, pla
     // One following its setpoint has shown it complies; one not yet judged on what it was asked is expected
     // to do what the customers asked so far in this event did.
     const reliability = dispatched && o?.pending !== true ? known : Math.min(known, eventCompliance)
-    const expectedAt = (k: number): number => (base[k] ?? 0) + reliability * ((setpointKw[k] ?? 0) - (base[k] ?? 0))
-    const expectedNow = o === undefined ? base[t] ?? 0 : o.pending && dispatched ? expectedAt(t) : expectedFlowKw(o)
-    soFarKw += o?.meanKw ?? expectedNow
+    // Not yet reached by its new setpoint: it keeps what its latest reading shows and is expected to deliver r of
+    // the rest (of its whole change from baseline when it has no reading).
+    const before = o?.latestKw ?? base[t] ?? 0
+    const notYet = (setpointKw[t] ?? 0) - before
+    const expectedAt = (k: number): number => (setpointKw[k] ?? 0) - (1 - reliability) * notYet
+    // A cover for a fellow answers for its own customers' change only (see measure()).
+    const counted = dispatched || request.origin !== 'peer'
+    const expectedNow = o === undefined || !counted ? base[t] ?? 0 : o.pending && dispatched ? expectedAt(t) : expectedFlowKw(o)
+    soFarKw += counted ? o?.meanKw ?? expectedNow : expectedNow
     // A customer off its setpoint keeps the share of its change it showed; one not dispatched keeps its drift.
     const changeT = (setpointKw[t] ?? 0) - (base[t] ?? 0)
     const shown = !off ? 1 : o?.latestKw === undefined ? 0 : Math.abs(changeT) > 1e-6 ? Math.min(1, Math.max(0, (o.latestKw - (base[t] ?? 0)) / changeT)) : 0
-    const drift = !dispatched && o?.latestKw !== undefined && !o.others ? o.latestKw - (base[t] ?? 0) : 0
+    const drift = counted && !dispatched && o?.latestKw !== undefined && !o.others ? o.latestKw - (base[t] ?? 0) : 0
     const expectedKw = setpointKw.map((sp, k) => {
       if (k < t) return sp
       if (k === t) return expectedNow
@@ -232,7 +241,16 @@ export async function intraMatch (d: DecisionComponents, request: DrRequest, pla
     }
   })
   const elapsed = m.final ? 1 : Math.min(1, Math.max(0, (checkAtMs - intervalStartMs) / request.intervalMs))
-  const targetKw = request.amountsKw.map((a, k) => (request.signalType === 'setpoint' ? a : a + sumAt(rows, k)) + (ctx.interCoveredKw?.(k) ?? 0))
+  const requestedKw = request.amountsKw.map((a, k) => request.signalType === 'setpoint' ? a : a + sumAt(rows, k))
+  // The energy an interval closed short of (or over) is made up in the next one, within a small share of that
+  // interval's requested change: what is settled per interval stays well inside its tolerance, and the event's
+  // energy comes out whole. (A failure late in an interval is otherwise never made up.)
+  const makeUpKw = [...(plan.makeUpKw ?? zeros(T))]
+  if (m.final && t + 1 < T) {
+    const room = makeUpShare * Math.abs((requestedKw[t + 1] ?? 0) - sumAt(rows, t + 1))
+    makeUpKw[t + 1] = Math.max(-room, Math.min(room, m.requestedKw - m.aggregateKw))
+  }
+  const targetKw = requestedKw.map((r, k) => r + (ctx.interCoveredKw?.(k) ?? 0) + (makeUpKw[k] ?? 0))
   const result = recover({
     customers: pool,
     targetKw,
@@ -245,7 +263,7 @@ export async function intraMatch (d: DecisionComponents, request: DrRequest, pla
     setpointsKw[venId] = row
     revisedAtMs[venId] = d.clock.now()
   }
-  const next: DispatchPlan = { setpointsKw, uncoveredKw: plan.uncoveredKw, revisedAtMs }
+  const next: DispatchPlan = { setpointsKw, uncoveredKw: plan.uncoveredKw, revisedAtMs, makeUpKw }
   // Only the customers moved, and what is free of their flexibility: forecasts move during an event.
   await reservePlan(d, request, next, [...result.setpointsKw.keys()], { clamp: true })
   // Fellows cover later intervals; the one in progress only while a good part of it is still ahead of their customers.
