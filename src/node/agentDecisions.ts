@@ -172,7 +172,6 @@ export async function intraMatch (d: DecisionComponents, request: DrRequest, pla
   const aggregateDeviation = m.aggregateKw - m.requestedKw
   const fromNow = (v: number): number[] => zeros(T).map((_, k) => k >= t0 ? v : 0)
   if (d.config.matchmaking === 'none' || t0 >= T) return { plan, coveredKw: zeros(T), residualKw: fromNow(aggregateDeviation), chosen: [] }
-  const window = windowOf(request)
   const intervalStartMs = request.startMs + t * request.intervalMs
   const checkAtMs = m.checkAtMs ?? Math.min(d.clock.now(), intervalStartMs + request.intervalMs)
   const observed = new Map(observe(d.book, request, plan, {
