@@ -13,6 +13,8 @@ export type EventOrigin = 'upstream' | 'peer'
 export interface PeerRequestInfo {
   requestId: string
   fromPeerId: string
+  /** The event on the requesting node this cover serves. @default unknown (events stored before it was kept) */
+  eventRef?: { nodeId: string, eventId: string }
   /** Forwards still allowed; 0 means this node may not ask fellow nodes on this request's behalf. */
   hopLimit: number
   /** Node ids the request passed through before this node, requester first: never asked again. @default [fromPeerId] */

@@ -262,7 +262,7 @@ export class Agent {
    * context that no live event has dispatched (a customer serves one event at a time).
    */
   async spareFlexibility (window: LedgerWindow & { marketContext: string }): Promise<FlexProfile> {
-    const busy = this.dispatchedExcept('')
+    const busy = this.dispatchedExcept()
     const ids = this.book.inMarket(window.marketContext).map(c => c.venId).filter(v => !busy.has(v))
     return await this.ledger.availableTotal(ids, window)
   }
@@ -343,8 +343,8 @@ export class Agent {
     return out
   }
 
-  /** Customers the live events other than `exceptEventId` dispatched. */
-  private dispatchedExcept (exceptEventId: string): Set<string> {
+  /** Customers the live events (other than `exceptEventId`) dispatched. */
+  private dispatchedExcept (exceptEventId?: string): Set<string> {
     const out = new Set<string>()
     for (const [eventId, { actor }] of this.live) {
       if (eventId !== exceptEventId) for (const venId of Object.keys(actor.getSnapshot().context.plan?.setpointsKw ?? {})) out.add(venId)
@@ -536,7 +536,7 @@ export class Agent {
       request: {
         eventId, modificationNumber: 0, origin: 'peer', marketContext: request.marketContext, startMs: request.startMs,
         intervalMs: request.intervalMs, amountsKw: request.amountsKw, signalType: request.signalType,
-        peer: { requestId: request.requestId, fromPeerId, hopLimit: request.hopLimit, path: request.path }
+        peer: { requestId: request.requestId, fromPeerId, eventRef: request.eventRef, hopLimit: request.hopLimit, path: request.path }
       },
       toleranceKw: this.config.toleranceKw,
       checksPerInterval: this.config.checksPerInterval

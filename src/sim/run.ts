@@ -285,20 +285,13 @@ async function settle (clock: VirtualClock, nodes: SimNode[], window: Window): P
 }
 
 /**
- * The node and event a cover request was made for: a request id is `node:eventId:modification:interval:time:k`
- * (src/node/agentDecisions.ts), and the event id of a cover a fellow forwarded is itself `peer:<request id>`.
+ * The node event a cover event ultimately served: a cover names the fellow's event it serves (`eventRef`),
+ * which may itself be a cover that fellow forwarded (A → B → C credits A's event).
  */
-function requester (requestId: string): { nodeId: string, eventId: string } | undefined {
-  const fields = requestId.split(':')
-  if (fields.length < 6) return undefined
-  return { nodeId: fields[0] as string, eventId: fields.slice(1, -4).join(':') }
-}
-
-/** The node event a cover event ultimately served, through forwards (A → B → C credits A's event). */
-function rootEvent (nodeId: string, eventId: string): { nodeId: string, eventId: string } {
+function rootEvent (nodes: SimNode[], nodeId: string, eventId: string): { nodeId: string, eventId: string } {
   let at = { nodeId, eventId }
-  for (let hops = 0; hops < 8 && at.eventId.startsWith('peer:'); hops++) {
-    const up = requester(at.eventId.slice('peer:'.length))
+  for (let hops = 0; hops < 8; hops++) {
+    const up = nodes.find(n => n.agent.config.nodeId === at.nodeId)?.agent.event(at.eventId)?.request.peer?.eventRef
     if (up === undefined) break
     at = up
   }
@@ -318,8 +311,8 @@ function intervalInputs (n: SimNode, nodes: SimNode[], eventId: string, window: 
   const byFellows = zeros()
   for (const m of nodes) {
     for (const [id, row] of m.fleet.meter().changeByEventKw) {
-      if (!id.startsWith('peer:')) continue
-      const root = rootEvent(m.agent.config.nodeId, id)
+      if (m.agent.event(id)?.request.origin !== 'peer') continue
+      const root = rootEvent(nodes, m.agent.config.nodeId, id)
       if (m === n && root.nodeId !== n.agent.config.nodeId) row.forEach((v, t) => { forFellows[t] = (forFellows[t] ?? 0) + v })
       if (m !== n && root.nodeId === n.agent.config.nodeId && root.eventId === eventId) row.forEach((v, t) => { byFellows[t] = (byFellows[t] ?? 0) + v })
     }
