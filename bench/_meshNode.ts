@@ -1,9 +1,10 @@
 /**
  * Child process of `bench/mesh.ts`: one mesh node alone in its process, driven over the IPC channel (start,
- * publish an advertisement, time cover requests to given peers, report RSS, stop). Reports every advertisement
+ * publish an advertisement, time cover requests to given peers, report its memory, stop). Reports every advertisement
  * it receives with its arrival time, so the parent computes reach-all latency across processes.
  */
 import '../src/util/polyfills.js'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,7 +16,7 @@ export type ChildCommand =
   | { type: 'status' }
   | { type: 'publish', round: number }
   | { type: 'rtt', targets: string[], count: number }
-  | { type: 'rss' }
+  | { type: 'memory' }
   | { type: 'cpu' }
   | { type: 'stop' }
 
@@ -25,9 +26,36 @@ export type ChildEvent =
   | { type: 'published', atMs: number }
   | { type: 'advert', round: number, from: string, atMs: number }
   | { type: 'rtt', ms: number[] }
-  | { type: 'rss', bytes: number }
+  | { type: 'memory', memory: MemoryBreakdown }
   | { type: 'cpu', micros: number }
   | { type: 'error', message: string }
+
+/** Where a process's resident memory goes, in MB (the /proc figures only on Linux). */
+export interface MemoryBreakdown {
+  rss: number
+  /** V8's heap (committed), of which `heapUsed` is live or not yet collected. */
+  heapTotal: number
+  heapUsed: number
+  /** Memory of Buffers and other C++ objects tied to JS objects. */
+  external: number
+  /** Private anonymous pages: the V8 heap, malloc, thread stacks. */
+  anonymous?: number
+  /** Clean pages shared with other processes: the node binary and libraries, counted whole in each process's RSS. */
+  sharedClean?: number
+}
+
+export function memoryBreakdown (): MemoryBreakdown {
+  const mb = (bytes: number): number => Number((bytes / 1048576).toFixed(1))
+  const m = process.memoryUsage()
+  const out: MemoryBreakdown = { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external) }
+  try {
+    const rollup = readFileSync('/proc/self/smaps_rollup', 'utf8')
+    const kB = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN) * 1024
+    out.anonymous = mb(kB('Anonymous'))
+    out.sharedClean = mb(kB('Shared_Clean'))
+  } catch { /* not Linux: the process.memoryUsage figures only */ }
+  return out
+}
 
 /** Wall-clock ms with sub-millisecond resolution, comparable across processes of one host. */
 export function preciseNowMs (): number {
@@ -69,8 +97,8 @@ async function handle (cmd: ChildCommand): Promise<void> {
       send({ type: 'rtt', ms: await timeCoverRequests(node!, cmd.targets, cmd.count, marketContext) })
       return
     }
-    case 'rss': {
-      send({ type: 'rss', bytes: process.memoryUsage().rss })
+    case 'memory': {
+      send({ type: 'memory', memory: memoryBreakdown() })
       return
     }
     case 'cpu': {

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
 import { MeshNode } from '../src/p2p/meshNode.js'
 import { seededRandom, randomInt } from '../src/util/random.js'
-import { advertContent, preciseNowMs, timeCoverRequests, type ChildCommand, type ChildEvent } from './_meshNode.js'
+import { advertContent, memoryBreakdown, preciseNowMs, timeCoverRequests, type ChildCommand, type ChildEvent, type MemoryBreakdown } from './_meshNode.js'
 
 const MARKET_CONTEXT = 'http://market.example/adrmesh/bench'
 const here = dirname(fileURLToPath(import.meta.url))
@@ -33,7 +33,7 @@ interface BenchNode {
   publish: (round: number) => Promise<number>
   status: () => Promise<{ subscribers: number, peers: number }>
   rtt: (targets: string[], count: number) => Promise<number[]>
-  rssBytes: () => Promise<number>
+  memory: () => Promise<MemoryBreakdown>
   /** CPU time (user + system, µs) of the node's process so far. */
   cpuMicros: () => Promise<number>
   stop: () => Promise<void>
@@ -57,7 +57,7 @@ async function inProcessNode (bootstrap: string[], onArrival: Arrival): Promise<
     },
     status: async () => ({ subscribers: node.port.knownPeers(MARKET_CONTEXT).length, peers: node.libp2p.getPeers().length }),
     rtt: async (targets, count) => await timeCoverRequests(node, targets, count, MARKET_CONTEXT),
-    rssBytes: async () => process.memoryUsage().rss,
+    memory: async () => memoryBreakdown(),
     cpuMicros: async () => { const { user, system } = process.cpuUsage(); return user + system },
     stop: async () => { await node.stop(); await rm(dataDir, { recursive: true, force: true }) }
   }
@@ -93,7 +93,7 @@ async function processNode (bootstrap: string[], onArrival: Arrival): Promise<Be
     publish: async round => (await ask({ type: 'publish', round }, 'published')).atMs,
     status: async () => await ask({ type: 'status' }, 'status'),
     rtt: async (targets, count) => (await ask({ type: 'rtt', targets, count }, 'rtt')).ms,
-    rssBytes: async () => (await ask({ type: 'rss' }, 'rss')).bytes,
+    memory: async () => (await ask({ type: 'memory' }, 'memory')).memory,
     cpuMicros: async () => (await ask({ type: 'cpu' }, 'cpu')).micros,
     stop: async () => { child.send({ type: 'stop' }); await exited }
   }
@@ -106,7 +106,7 @@ function percentile (values: number[], p: number): number {
 
 async function sleep (ms: number): Promise<void> { await new Promise(resolve => setTimeout(resolve, ms)) }
 
-interface CaseResult { reachMs: number[], missedRounds: number, rttMs: number[], rssMBPerNode: number, readyS: number, quietS: number | undefined }
+interface CaseResult { reachMs: number[], missedRounds: number, rttMs: number[], rssMBPerNode: number, memory: MemoryBreakdown, readyS: number, quietS: number | undefined }
 
 /** CPU of the whole mesh below which it has settled: 30 % of one core. */
 const QUIET_CPU_SHARE = 0.3
@@ -128,7 +128,7 @@ async function waitQuiet (cpuMicros: () => Promise<number>): Promise<number | un
   return undefined
 }
 
-async function runMesh (n: number, make: typeof inProcessNode, rounds: number, requests: number, rssOf: (nodes: BenchNode[]) => Promise<number>,
+async function runMesh (n: number, make: typeof inProcessNode, rounds: number, requests: number, rssOf: (nodes: BenchNode[]) => Promise<{ mbPerNode: number, memory: MemoryBreakdown }>,
   cpuOf: (nodes: BenchNode[]) => Promise<number>): Promise<CaseResult> {
   const arrivals = new Map<number, Map<string, number>>()
   const onArrival: Arrival = (round, to, atMs) => {
@@ -191,8 +191,8 @@ async function runMesh (n: number, make: typeof inProcessNode, rounds: number, r
       const targets = Array.from({ length: 3 }, () => others[randomInt(random, others.length)]!.peerId)
       rttMs.push(...await requester.rtt(targets, requests))
     }
-    const rssMBPerNode = await rssOf(nodes) / 1024 / 1024
-    return { reachMs, missedRounds, rttMs, rssMBPerNode, readyS, quietS }
+    const { mbPerNode: rssMBPerNode, memory } = await rssOf(nodes)
+    return { reachMs, missedRounds, rttMs, rssMBPerNode, memory, readyS, quietS }
   } finally {
     await Promise.allSettled(nodes.map(async x => { await x.stop() }))
   }
@@ -216,14 +216,18 @@ export async function run (argv: string[]): Promise<void> {
       mode: 'in-process',
       n: option(argv, '--nodes-in-process', 50),
       make: inProcessNode,
-      rss: async (nodes: BenchNode[]) => process.memoryUsage().rss / nodes.length,
+      rss: async (nodes: BenchNode[]) => { const memory = memoryBreakdown(); return { mbPerNode: memory.rss / nodes.length, memory } },
       cpu: async (nodes: BenchNode[]) => await nodes[0]!.cpuMicros()
     },
     {
       mode: 'processes',
       n: option(argv, '--nodes-processes', 20),
       make: processNode,
-      rss: async (nodes: BenchNode[]) => Math.max(...await Promise.all(nodes.map(async x => await x.rssBytes()))),
+      rss: async (nodes: BenchNode[]) => {
+        const all = await Promise.all(nodes.map(async x => await x.memory()))
+        const memory = all.reduce((a, b) => b.rss > a.rss ? b : a)
+        return { mbPerNode: memory.rss, memory }
+      },
       cpu: async (nodes: BenchNode[]) => (await Promise.all(nodes.map(async x => await x.cpuMicros()))).reduce((a, b) => a + b, 0)
     }
   ].filter(m => only === undefined || m.mode === only)
@@ -248,6 +252,7 @@ export async function run (argv: string[]): Promise<void> {
       const rssNote = m.mode === 'processes' ? `max RSS per node process ${r.rssMBPerNode.toFixed(1)} MB (target 80 MB, ratio ${(r.rssMBPerNode / 80).toFixed(2)})` : `process RSS / N = ${r.rssMBPerNode.toFixed(1)} MB per node`
       const quiet = r.quietS === undefined ? `never settled (mesh CPU >= ${QUIET_CPU_SHARE * 100} % of a core for ${QUIET_TIMEOUT_MS / 1000} s)` : `settled ${r.quietS.toFixed(1)} s later`
       console.log(`  ${m.mode}: ready in ${r.readyS.toFixed(1)} s, ${quiet}, ${r.missedRounds}/${rounds} adverts missed someone within 5 s, ${rssNote}`)
+      console.log(`  ${m.mode}: memory (MB) of ${m.mode === 'processes' ? 'the largest node process' : 'the process'}: ${JSON.stringify(r.memory)}`)
     }
   }
 }

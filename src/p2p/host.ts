@@ -12,8 +12,6 @@ import { ping } from '@libp2p/ping'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { bootstrap } from '@libp2p/bootstrap'
-import { mdns } from '@libp2p/mdns'
-import { preSharedKey } from '@libp2p/pnet'
 import { createTopicScoreParams } from '@libp2p/gossipsub/score'
 import type { RPC } from '@libp2p/gossipsub/message'
 import { toString } from 'uint8arrays'
@@ -98,14 +96,16 @@ export async function createHost (init: HostInit, privateKey: PrivateKey, clock:
     // Bootstrap dials once and never again; KEEP_ALIVE makes the connection manager redial a dropped one.
     discovery.push(bootstrap({ list: init.bootstrap, tagName: KEEP_ALIVE, timeout: 0 }))
   }
-  if (init.mdns) discovery.push(mdns())
+  // mDNS and the pre-shared key are loaded only when asked for: a node without them does not carry their code.
+  if (init.mdns) discovery.push((await import('@libp2p/mdns')).mdns())
+  const connectionProtector = init.psk === undefined ? undefined : (await import('@libp2p/pnet')).preSharedKey({ psk: init.psk })
   return await createLibp2p<MeshServices>({
     privateKey,
     addresses: { listen: init.listen },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionProtector: init.psk === undefined ? undefined : preSharedKey({ psk: init.psk }),
+    connectionProtector,
     connectionGater: init.allowList === undefined ? {} : allowListGater(init.allowList),
     connectionManager: {
       maxConnections: init.maxConnections,
