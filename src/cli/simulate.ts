@@ -9,7 +9,7 @@ import { progress } from '../sim/console.js'
 import { consoleSummary, htmlOf, runDocument, type LabelledRun } from '../sim/report.js'
 import { SimulationError } from '../sim/failures.js'
 
-interface Flag { key: keyof SimulationInit | 'json' | 'html' | 'baseline', kind: 'int' | 'number' | 'strategy' | 'path' | 'bool', help: string, def: string }
+interface Flag { key: keyof SimulationInit | 'json' | 'html' | 'baseline', kind: 'int' | 'number' | 'strategy' | 'transport' | 'path' | 'bool', help: string, def: string }
 
 const flags: Record<string, Flag> = {
   '--agents': { key: 'agents', kind: 'int', help: 'virtual nodes', def: '3' },
@@ -23,6 +23,7 @@ const flags: Record<string, Flag> = {
   '--events': { key: 'events', kind: 'int', help: 'events one after another', def: '1' },
   '--request-fraction': { key: 'requestFraction', kind: 'number', help: 'request against the declared flexibility', def: '0.6' },
   '--checks-per-interval': { key: 'checksPerInterval', kind: 'int', help: 'node checkpoints per interval; customers poll and report as often', def: '12' },
+  '--transport': { key: 'transport', kind: 'transport', help: 'customers to their node: xml | objects (decoded, no codec)', def: 'objects from 1000 customers per node' },
   '--json': { key: 'json', kind: 'path', help: 'write the figures as JSON to FILE', def: '' },
   '--html': { key: 'html', kind: 'path', help: 'write the HTML report to FILE', def: '' },
   '--baseline': { key: 'baseline', kind: 'bool', help: 'also run strategy none on the same seed (true | false)', def: 'true' }
@@ -61,6 +62,11 @@ export function parseArgs (argv: string[]): SimulateArgs | 'help' {
     if (flag.kind === 'bool') {
       if (raw !== 'true' && raw !== 'false') throw new SimulationError(`${name}: '${raw}' is not true or false`)
       out.baseline = raw === 'true'
+      continue
+    }
+    if (flag.kind === 'transport') {
+      if (raw !== 'xml' && raw !== 'objects') throw new SimulationError(`${name}: '${raw}' is not xml or objects`)
+      init[flag.key] = raw
       continue
     }
     if (flag.kind === 'strategy') {

@@ -49,7 +49,7 @@ async function customerWindow (d: DecisionComponents, c: CustomerRecord, request
   const caps = c.capabilities as CustomerCapabilities
   const window = windowOf(request)
   const free = await d.ledger.available(c.venId, window)
-  const own = d.ledger.byHolder(holderOf(request.eventId)).find(r => r.customerId === c.venId && r.window.startMs === window.startMs)
+  const own = d.ledger.heldBy(holderOf(request.eventId), c.venId, window.startMs)
   const flex: FlexProfile = {
     flexUpKw: free.flexUpKw.map((v, t) => v + (own?.upKw[t] ?? 0)),
     flexDownKw: free.flexDownKw.map((v, t) => v + (own?.downKw[t] ?? 0))

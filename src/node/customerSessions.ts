@@ -2,8 +2,11 @@
  * One customer-session actor (src/machines/customerSession.ts) per customer: fed by the customer book's
  * activity (registration, capabilities, readings, deregistration) and by the agent (events the customer is
  * dispatched in), persisted on every transition (table `snapshots`, key `session:<venId>`) and restored on
- * start. The lapse deadline is a durable-scheduler timer (kind `session-wait`), so a session restored after
- * a crash lapses on time. A lapsed customer is left out of dispatch (`dispatchable`).
+ * start. A transition that only moves the time of the last report is not stored: on start each restored
+ * session is told the newest reading the book holds, which is stored before the session hears of it.
+ * The lapse deadlines are awaited through one durable-scheduler timer (kind `session-wait`) due at the
+ * earliest of them, so a session restored after a crash lapses on time, and a report (which moves its
+ * session's deadline later) costs no timer write. A lapsed customer is left out of dispatch (`dispatchable`).
  */
 import { createActor, fromPromise, type Actor, type SnapshotFrom } from 'xstate'
 import { pino, type Logger } from 'pino'
@@ -35,8 +38,11 @@ export interface SessionView {
 }
 
 type SessionActor = Actor<typeof customerSessionMachine>
+type SessionSnapshot = SnapshotFrom<typeof customerSessionMachine>
 interface PersistedSession { venId: string, snapshot: unknown }
-interface LiveSession { actor: SessionActor, queue: Promise<void> }
+/** What a stored snapshot holds besides the time of the last report (context fields are replaced, never mutated). */
+interface StoredShape { value: string, context: Omit<SessionSnapshot['context'], 'lastReportMs'> }
+interface LiveSession { actor: SessionActor, queue: Promise<void>, stored: StoredShape | undefined }
 
 const snapshotKey = (venId: string): string => `session:${venId}`
 
@@ -69,7 +75,11 @@ export class CustomerSessions {
         await this.table.del(snapshotKey(persisted.venId))
         continue
       }
-      this.spawn(persisted.venId, persisted.snapshot as SnapshotFrom<typeof customerSessionMachine>)
+      const snapshot = persisted.snapshot as SessionSnapshot
+      const session = this.spawn(persisted.venId, snapshot)
+      // At once, before the restored deadline's wait can settle: reports newer than the snapshot move it.
+      const lastReadingMs = this.c.book.lastReadingMs(persisted.venId)
+      if (lastReadingMs !== undefined && lastReadingMs > snapshot.context.lastReportMs) session.actor.send({ type: 'REPORT', atMs: lastReadingMs })
     }
     for (const c of this.c.book.all()) {
       if (this.live.has(c.venId)) continue
@@ -130,11 +140,14 @@ export class CustomerSessions {
     const actor = createActor(customerSessionMachine.provide({
       actors: { waitUntil: fromPromise<WaitUntilOutput, WaitUntilInput>(async ({ input, signal }) => await this.waitUntil(venId, input, signal)) }
     }), { input: { venId, graceMs: this.graceMs, registeredAtMs: this.c.clock.now() }, ...(snapshot === undefined ? {} : { snapshot }) })
-    const session: LiveSession = { actor, queue: Promise.resolve() }
+    const session: LiveSession = { actor, queue: Promise.resolve(), stored: undefined }
     this.live.set(venId, session)
     actor.subscribe({
       next: snap => {
         const done = snap.status !== 'active'
+        const shape = storedShape(snap)
+        if (!done && session.stored !== undefined && sameShape(session.stored, shape)) return
+        session.stored = shape
         const persisted = actor.getPersistedSnapshot()
         session.queue = session.queue
           .then(async () => { await (done ? this.table.del(snapshotKey(venId)) : this.table.put(snapshotKey(venId), { venId, snapshot: persisted })) })
@@ -144,6 +157,8 @@ export class CustomerSessions {
       error: err => { this.log.error({ err, venId }, 'customer session failed') }
     })
     actor.start()
+    // A restored session was stored as it is: its next transition is stored only if it changes that.
+    if (snapshot !== undefined) session.stored ??= storedShape(actor.getSnapshot())
     return session
   }
 
@@ -161,4 +176,15 @@ export class CustomerSessions {
     await this.c.scheduler.schedule({ id, kind: 'session-wait', dueMs: wait.dueMs, payload: { venId } })
     return await promise
   }
+}
+
+function storedShape (snap: SessionSnapshot): StoredShape {
+  const { lastReportMs: _, ...context } = snap.context
+  return { value: JSON.stringify(snap.value), context }
+}
+
+function sameShape (a: StoredShape, b: StoredShape): boolean {
+  if (a.value !== b.value) return false
+  const keys = Object.keys(a.context) as Array<keyof StoredShape['context']>
+  return keys.length === Object.keys(b.context).length && keys.every(k => a.context[k] === b.context[k])
 }

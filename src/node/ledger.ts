@@ -200,6 +200,11 @@ export class ReservationLedger {
     })
   }
 
+  /** The holder's reservation of the customer for the window starting at `startMs`, by its id (no scan). */
+  heldBy (holder: string, customerId: string, startMs: number): Reservation | undefined {
+    return this.byCustomer.get(customerId)?.get(`${holder}\0${customerId}\0${startMs}`)
+  }
+
   byHolder (holder: string): Reservation[] {
     return this.all().filter(r => r.holder === holder)
   }

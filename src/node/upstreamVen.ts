@@ -161,7 +161,16 @@ export class UpstreamVen implements UpstreamChannel {
     const host = this.host
     this.client = this.build(host)
     this.running = true
-    this.unsubscribe = host.book.onChange(() => {
+    // Per customer the contexts it was last seen with: only a context not offered yet, or one a customer
+    // left, can change the offer, and the union over every customer is computed only then.
+    const seen = new Map<string, readonly string[]>(host.book.all().map(c => [c.venId, c.marketContexts]))
+    this.unsubscribe = host.book.onActivity(e => {
+      if (e.kind === 'reported') return
+      const before = seen.get(e.venId) ?? []
+      const after = e.kind === 'deregistered' ? [] : e.marketContexts
+      if (e.kind === 'deregistered') seen.delete(e.venId)
+      else seen.set(e.venId, after)
+      if (after.every(m => this.offered.includes(m)) && before.every(m => after.includes(m))) return
       if (sameContexts(marketContextsOf(host), this.offered)) return
       this.refreshing = this.refreshing.then(async () => { await this.reregister() })
     })

@@ -1,9 +1,12 @@
 /**
- * The in-process transport: a PayloadSender that hands documents straight to a PayloadHandler, with the
- * identity it should present. `LocalNetwork` maps transport addresses to handlers, so a VTN can push to VENs
- * living in the same process (tests, the simulator) exactly as it would over HTTP.
+ * The in-process transports: a PayloadSender that hands documents straight to a PayloadHandler, with the
+ * identity it should present, and a MessageSender that hands decoded messages straight to a MessageHandler
+ * (the same VTN or VEN service, without encoding and parsing XML: for large simulations). `LocalNetwork`
+ * maps transport addresses to handlers, so a VTN can push to VENs living in the same process (tests, the
+ * simulator) exactly as it would over HTTP.
  */
-import type { OadrServiceName, PayloadHandler, PayloadSender, PeerIdentity, SendOptions } from './transport.js'
+import type { OadrMessage } from './model/message.js'
+import type { MessageHandler, MessageSender, OadrServiceName, PayloadHandler, PayloadSender, PeerIdentity, SendOptions } from './transport.js'
 
 export class LocalTransportError extends Error {
   constructor (message: string) {
@@ -18,6 +21,16 @@ export function localSender (handler: PayloadHandler, peer: PeerIdentity = { tra
     async send (service: OadrServiceName, xml: string, options?: SendOptions): Promise<string> {
       options?.signal?.throwIfAborted()
       return await handler(service, xml, peer)
+    }
+  }
+}
+
+/** A sender that calls the service `handler` with decoded messages, presenting `peer` as the sender's identity. */
+export function localMessageSender (handler: MessageHandler, peer: PeerIdentity = { transport: 'local' }): MessageSender {
+  return {
+    async sendMessage (service: OadrServiceName, message: OadrMessage, options?: SendOptions): Promise<OadrMessage> {
+      options?.signal?.throwIfAborted()
+      return await handler(service, message, peer)
     }
   }
 }

@@ -8,7 +8,7 @@
  * figures count: the utility's meter, not the node's belief.
  */
 import { Ven } from '../openadr/ven/ven.js'
-import type { PayloadSender } from '../openadr/transport.js'
+import type { AnySender } from '../openadr/transport.js'
 import type { Clock } from '../util/clock.js'
 import { customerReportOffer, forecastSeries, type CapabilityPoint, type ForecastSeries } from '../node/reportNames.js'
 import { customerEventId } from '../node/customerVtn.js'
@@ -46,7 +46,7 @@ export interface FleetInit {
 export interface FleetComponents {
   clock: Clock
   /** Carries the customers' requests to their node's VTN. */
-  sender: PayloadSender
+  sender: AnySender
 }
 
 interface Active {

@@ -3,6 +3,9 @@
  * statecharts, CustomerVtn toward its customers, UpstreamVen registered with the utility VTN, with strategy
  * `full` a libp2p mesh node on 127.0.0.1 whose peer id is the node id), OpenADR over the in-process
  * transport; its fleet of customer VENs; the mesh joined through node 0; adverts of spare flexibility.
+ * The customers reach their node's VTN as XML documents, or from `objectTransportFrom` customers per node
+ * as decoded messages (`localMessageSender`: the same VTN and VEN code without the codec, which a large run
+ * would otherwise spend most of its time in).
  */
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
@@ -15,7 +18,7 @@ import { CustomerVtn } from '../node/customerVtn.js'
 import { UpstreamVen } from '../node/upstreamVen.js'
 import { defaultConfig, type Matchmaking, type NodeConfig } from '../node/config.js'
 import type { Vtn } from '../openadr/vtn/vtn.js'
-import { localSender } from '../openadr/local.js'
+import { localMessageSender, localSender } from '../openadr/local.js'
 import { MeshNode } from '../p2p/meshNode.js'
 import { IDENTITY_FILE, loadOrCreateIdentity } from '../p2p/identity.js'
 import { advertTopic } from '../p2p/constants.js'
@@ -39,6 +42,10 @@ export interface SimNode {
 export const marketContext = 'http://adrmesh.example/mc/sim'
 /** Intervals between the utility's request and the event's start: the nodes plan while the clock runs. */
 export const leadIntervals = 4
+/** Customers per node from which the customers' OpenADR skips the codec when the run does not say. */
+export const objectTransportFrom = 1_000
+/** How customers' OpenADR messages reach their node's VTN: as XML documents or as decoded messages. */
+export type SimTransport = 'xml' | 'objects'
 const silent = pino({ level: 'silent' })
 
 export interface NodeSetup {
@@ -58,6 +65,8 @@ export interface NodeSetup {
   /** Monitoring checkpoints per interval; customers poll and report as often. */
   checksPerInterval: number
   utility: Vtn
+  /** @default 'objects' from `objectTransportFrom` customers per node, else 'xml' */
+  transport?: SimTransport
 }
 
 /** A node as `adrmesh node` builds it (agent, CustomerVtn, UpstreamVen, mesh), with OpenADR in process. */
@@ -104,8 +113,12 @@ export async function startNode (i: number, s: NodeSetup): Promise<SimNode> {
   await upstream.start()
   const customers = generateCustomers({ seed: s.seed, firstIndex: i * s.customers, count: s.customers, venIdPrefix: `a${i}-ven`, marketContexts: [marketContext] })
   const fleet = new Fleet({ customers, seed: s.seed, intervalMs: s.intervalMs, forecastSteps: s.intervals + leadIntervals + 3, telemetryPeriodMs: pollMs, pollFreqMs: pollMs },
-    { clock: s.nodeClock?.(i, 'customers') ?? s.clock, sender: localSender(customerVtn.handler) })
+    { clock: s.nodeClock?.(i, 'customers') ?? s.clock, sender: transportOf(s) === 'objects' ? localMessageSender(customerVtn.vtn.messageHandler) : localSender(customerVtn.handler) })
   return { label: `agent-${i}`, agent, customerVtn, upstream, fleet, mesh, inputs: [], alive: true }
+}
+
+export function transportOf (s: Pick<NodeSetup, 'transport' | 'customers'>): SimTransport {
+  return s.transport ?? (s.customers >= objectTransportFrom ? 'objects' : 'xml')
 }
 
 /**

@@ -21,7 +21,7 @@ import { powerRealKw } from '../openadr/model/common.js'
 import type { Matchmaking } from '../node/config.js'
 import { VirtualClock } from './virtualClock.js'
 import type { Window } from './customers.js'
-import { advertise, joinMesh, leadIntervals, marketContext, startNode, stopNode, type NodeSetup, type SimNode } from './nodes.js'
+import { advertise, joinMesh, leadIntervals, marketContext, startNode, stopNode, type NodeSetup, type SimNode, type SimTransport } from './nodes.js'
 import { planFailures, SimulationError, type FailureInit } from './failures.js'
 import { agentFigures, summarise, type AgentFigures, type IntervalInput, type Summary } from './figures.js'
 import { streamFor } from './customers.js'
@@ -54,6 +54,8 @@ export interface SimulationInit {
   checksPerInterval?: number
   /** Relative tolerance of the figures. @default 0.05 */
   tolerance?: number
+  /** How customers' OpenADR reaches their node (nodes.ts). @default 'objects' from 1,000 customers per node, else 'xml' */
+  transport?: SimTransport
   /** Per-customer deviation the nodes tolerate before acting (kW). @default 0.2 */
   nodeToleranceKw?: number
   /** Kill one node mid-event (by index, at a fraction of each event). @default undefined */
@@ -116,6 +118,7 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
     await utility.start()
     const sim: NodeSetup = {
       strategy: p.strategy, customers: p.customers, seed: p.seed, root, clock, intervalMs, intervals: p.intervals, toleranceKw: init.nodeToleranceKw ?? 0.2, checksPerInterval: p.checksPerInterval, utility,
+      ...(init.transport === undefined ? {} : { transport: init.transport }),
       // At each instant, node by node, its customers report and poll, then the node checks: no race decides the figures.
       nodeClock: (i, part) => clock.phase(2 * i + (part === 'customers' ? 1 : 2))
     }

@@ -6,12 +6,14 @@
  *
  * Durability: every write reaches LevelDB's log before its promise resolves, so a killed process
  * (SIGKILL) loses nothing acknowledged; `sync: true` also survives a power loss, at a cost per write.
+ * The batches asked for in one event-loop turn are written together (`GroupCommit`).
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Level } from 'level'
 import type { AbstractSublevel } from 'abstract-level'
 import { Table, type StoreOp } from './table.js'
+import { GroupCommit } from './groupCommit.js'
 
 export { Table, type StoreOp, type RangeOptions } from './table.js'
 
@@ -40,6 +42,9 @@ export class StoreClosedError extends Error {
 
 type Root = Level<string, unknown>
 export type Sublevel = AbstractSublevel<Root, string | Buffer | Uint8Array, string, unknown>
+type LevelOp =
+  | { type: 'put', key: string, value: unknown, sublevel: Sublevel }
+  | { type: 'del', key: string, sublevel: Sublevel }
 
 export class Store {
   readonly dataDir: string
@@ -47,6 +52,7 @@ export class Store {
   private readonly sync: boolean
   private db: Root | undefined
   private tables = new Map<TableName, Table<unknown>>()
+  private group: GroupCommit<LevelOp> | undefined
 
   constructor (init: StoreInit) {
     this.dataDir = init.dataDir
@@ -62,6 +68,10 @@ export class Store {
     const db = new Level<string, unknown>(this.location, { valueEncoding: 'json' })
     await db.open()
     this.db = db
+    this.group = new GroupCommit<LevelOp>(async ops => {
+      if (db.status !== 'open') throw new StoreClosedError()
+      await db.batch(ops, { sync: this.sync })
+    })
     this.tables = new Map(tableNames.map(name => [
       name,
       new Table<unknown>(name, db.sublevel<string, unknown>(name, { valueEncoding: 'json' }), this)
@@ -69,6 +79,7 @@ export class Store {
   }
 
   async stop (): Promise<void> {
+    await this.group?.drain()
     await this.db?.close()
   }
 
@@ -84,9 +95,9 @@ export class Store {
     const db = this.db
     if (db === undefined || db.status !== 'open') throw new StoreClosedError()
     if (ops.length === 0) return
-    await db.batch(ops.map(op => op.type === 'put'
+    await this.group?.write(ops.map(op => op.type === 'put'
       ? { type: 'put' as const, key: op.key, value: op.value, sublevel: this.sublevelOf(op.table) }
-      : { type: 'del' as const, key: op.key, sublevel: this.sublevelOf(op.table) }), { sync: this.sync })
+      : { type: 'del' as const, key: op.key, sublevel: this.sublevelOf(op.table) }))
   }
 
   private sublevelOf (name: TableName): Sublevel {

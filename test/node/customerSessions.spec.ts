@@ -82,6 +82,38 @@ describe('customer sessions: one persisted session actor per customer', function
     assert.equal(s.get('ven-01')?.state, 'lapsed')
   })
 
+  it('a report stores no snapshot, and a restarted node resumes each session from the newest stored reading, not its older snapshot', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1, 12))
+    const customers = simCustomers(2)
+    const community = new Community(customers, clock)
+    node = await startNode(dir, community, clock)
+    await enrol(node.url, customers)
+    await community.reportOnce(node.url, true)
+    await node.agent.sessions.settled()
+    const stored = async (n: Running): Promise<number> =>
+      (await n.agent.store.table<{ snapshot: { context: { lastReportMs: number } } }>('snapshots').get('session:ven-00'))?.snapshot.context.lastReportMs ?? NaN
+    const first = await stored(node)
+    clock.advance(GRACE / 2)
+    await community.reportOnce(node.url, true)
+    const second = (await sessions(node)).get('ven-00') as unknown as { lastReportMs: number }
+    assert.ok(second.lastReportMs > first, `${second.lastReportMs} > ${first}`)
+    assert.equal(await stored(node), first)
+
+    // Down past the stored snapshot's deadline, not past the newest report's.
+    await node.stop()
+    clock.advance(GRACE / 2 + 1)
+    node = await startNode(dir, community, clock)
+    await node.agent.scheduler.runDue()
+    let s = await sessions(node)
+    assert.equal(s.get('ven-00')?.state, 'reporting')
+    assert.equal((s.get('ven-00') as unknown as { lastReportMs: number }).lastReportMs, second.lastReportMs)
+    // ...and it still lapses on the newest report's deadline.
+    clock.advance(GRACE / 2)
+    await node.agent.scheduler.runDue()
+    s = await sessions(node)
+    assert.equal(s.get('ven-00')?.state, 'lapsed')
+  })
+
   it('deregistering ends the session and deletes its snapshot', async () => {
     const clock = new ManualClock(Date.UTC(2026, 0, 1, 12))
     const customers = simCustomers(2)

@@ -1,6 +1,6 @@
 /** The VEN client's options, injected parts and notifications. */
 import type { Clock } from '../../util/clock.js'
-import type { PayloadSender } from '../transport.js'
+import type { AnySender } from '../transport.js'
 import type { EiEvent, OptType } from '../model/event.js'
 import type { OadrReport, OadrReportRequest, ResourceStatus } from '../model/report.js'
 import type { OadrTransportName } from '../model/registration.js'
@@ -45,8 +45,8 @@ export interface VenInit {
 export type ReadReport = (rID: string, startMs: number, endMs: number, request: OadrReportRequest) => number | ResourceStatus | undefined
 
 export interface VenComponents {
-  /** Carries this VEN's requests to its VTN. */
-  sender: PayloadSender
+  /** Carries this VEN's requests to its VTN (a MessageSender skips the codec). */
+  sender: AnySender
   /** @default systemClock */
   clock?: Clock
   /** optIn or optOut of an event (new or modified). @default always optIn */

@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import { systemClock, timerAt, type TimerHandle } from '../../util/clock.js'
 import type { Clock } from '../../util/clock.js'
-import type { OadrServiceName, PayloadHandler, PayloadSender } from '../transport.js'
+import { isMessageSender, type AnySender, type MessageHandler, type OadrServiceName, type PayloadHandler } from '../transport.js'
 import type { MessageOf, OadrMessage, OadrMessageType } from '../model/message.js'
 import type { EiEvent, EventResponse, OptType } from '../model/event.js'
 import type { OadrCreateOpt, OptReason } from '../model/opt.js'
@@ -33,8 +33,10 @@ const maxMessagesPerPoll = 32
 export class Ven extends EventEmitter<VenEvents> {
   /** Serves the VTN's pushes (push model); never throws. */
   readonly handler: PayloadHandler
+  /** Serves the VTN's pushes as decoded messages (`handler` without the codec); never throws. */
+  readonly messageHandler: MessageHandler
   private readonly init: VenInit
-  private readonly sender: PayloadSender
+  private readonly sender: AnySender
   private readonly clock: Clock
   private readonly decideOpt: NonNullable<VenComponents['decideOpt']>
   private readonly newId: () => string
@@ -65,6 +67,7 @@ export class Ven extends EventEmitter<VenEvents> {
       onError: err => { this.fail(err) }
     })
     this.handler = async (_service, xml) => await this.handlePush(xml)
+    this.messageHandler = async (_service, message) => await this.handlePushMessage(message)
   }
 
   get venID (): string | undefined { return this.currentVenID }
@@ -207,21 +210,33 @@ export class Ven extends EventEmitter<VenEvents> {
   // ---- what the VTN sends ----
 
   private async handlePush (xml: string): Promise<string> {
-    let requestID = ''
+    let message: OadrMessage
     try {
-      const message = decodePayload(xml)
-      requestID = 'requestID' in message ? message.requestID : ''
+      message = decodePayload(xml)
+    } catch (err) {
+      return encodePayload(pushError(err, ''))
+    }
+    const answer = await this.handlePushMessage(message)
+    try {
+      return encodePayload(answer)
+    } catch (err) {
+      return encodePayload(pushError(err, 'requestID' in message ? message.requestID : ''))
+    }
+  }
+
+  private async handlePushMessage (message: OadrMessage): Promise<OadrMessage> {
+    const requestID = 'requestID' in message ? message.requestID : ''
+    try {
       const reply = await this.respondTo(message)
       const acknowledgement: OadrMessage = { type: 'oadrResponse', eiResponse: ok(requestID), ...(this.currentVenID === undefined ? {} : { venID: this.currentVenID }) }
       if (reply?.type === 'oadrCreatedEvent') {
         // Acknowledged at once, answered by a request of its own, as in the pull model: every VTN takes that.
         setImmediate(() => { this.request('EiEvent', reply, 'oadrResponse').catch((err: unknown) => { this.fail(asError(err)) }) })
-        return encodePayload(acknowledgement)
+        return acknowledgement
       }
-      return encodePayload(reply ?? acknowledgement)
+      return reply ?? acknowledgement
     } catch (err) {
-      const code = err instanceof OadrError ? err.responseCode : ResponseCode.INTERNAL_ERROR
-      return encodePayload({ type: 'oadrResponse', eiResponse: { responseCode: code, responseDescription: err instanceof Error ? err.message.slice(0, 300) : 'error', requestID } })
+      return pushError(err, requestID)
     }
   }
 
@@ -349,6 +364,7 @@ export class Ven extends EventEmitter<VenEvents> {
   }
 
   private async send (service: OadrServiceName, message: OadrMessage): Promise<OadrMessage> {
+    if (isMessageSender(this.sender)) return await this.sender.sendMessage(service, message)
     return decodePayload(await this.sender.send(service, encodePayload(message)))
   }
 
@@ -363,6 +379,11 @@ export class Ven extends EventEmitter<VenEvents> {
 
 function ok (requestID: string): { responseCode: string, responseDescription: string, requestID: string } {
   return { responseCode: '200', responseDescription: 'OK', requestID }
+}
+
+function pushError (err: unknown, requestID: string): OadrMessage {
+  const code = err instanceof OadrError ? err.responseCode : ResponseCode.INTERNAL_ERROR
+  return { type: 'oadrResponse', eiResponse: { responseCode: code, responseDescription: err instanceof Error ? err.message.slice(0, 300) : 'error', requestID } }
 }
 
 function checkOk (code: string, description: string | undefined): void {

@@ -2,13 +2,18 @@
  * The VTN's persistence: registrations, events, event responses, offered reports, report requests, report
  * data, opts, groups, certificate bindings and undelivered messages, each a LevelDB sublevel of JSON values
  * in `<dataDir>`. The VTN keeps its working state in memory and writes through here; `load()` brings it
- * back after a restart. Without a data directory nothing is persisted (tests, simulations).
+ * back after a restart. Without a data directory nothing is persisted (tests, simulations). The writes
+ * asked for in one event-loop turn go to LevelDB as one batch (`GroupCommit`), each acknowledged once written.
  */
 import { mkdir } from 'node:fs/promises'
 import { Level } from 'level'
 import type { AbstractSublevel } from 'abstract-level'
+import { GroupCommit } from '../../store/groupCommit.js'
 
 type Sublevel = AbstractSublevel<Level<string, unknown>, string | Buffer | Uint8Array, string, unknown>
+type LevelOp =
+  | { type: 'put', key: string, value: unknown, sublevel: Sublevel }
+  | { type: 'del', key: string, sublevel: Sublevel }
 
 export const vtnTables = ['registrations', 'events', 'eventResponses', 'offers', 'requests', 'reports', 'opts', 'groups', 'bindings', 'outbox'] as const
 export type VtnTable = typeof vtnTables[number]
@@ -25,6 +30,7 @@ export interface VtnStore {
 export class LevelVtnStore implements VtnStore {
   private db: Level<string, unknown> | undefined
   private readonly subs = new Map<VtnTable, Sublevel>()
+  private group: GroupCommit<LevelOp> | undefined
 
   constructor (private readonly dataDir: string) {}
 
@@ -33,11 +39,16 @@ export class LevelVtnStore implements VtnStore {
     const db = new Level<string, unknown>(this.dataDir, { valueEncoding: 'json' })
     await db.open()
     this.db = db
+    this.group = new GroupCommit<LevelOp>(async ops => {
+      if (db.status !== 'open') throw new Error('VTN store is not open')
+      await db.batch(ops)
+    })
     this.subs.clear()
     for (const t of vtnTables) this.subs.set(t, db.sublevel<string, unknown>(t, { valueEncoding: 'json' }))
   }
 
   async stop (): Promise<void> {
+    await this.group?.drain()
     await this.db?.close()
     this.db = undefined
   }
@@ -49,11 +60,11 @@ export class LevelVtnStore implements VtnStore {
   }
 
   async put (table: VtnTable, key: string, value: unknown): Promise<void> {
-    await this.sub(table).put(key, value)
+    await this.group?.write([{ type: 'put', key, value, sublevel: this.sub(table) }])
   }
 
   async del (table: VtnTable, key: string): Promise<void> {
-    await this.sub(table).del(key)
+    await this.group?.write([{ type: 'del', key, sublevel: this.sub(table) }])
   }
 
   async entries<V>(table: VtnTable, prefix?: string): Promise<Array<[string, V]>> {

@@ -3,7 +3,7 @@
  * persist as they are.
  */
 import type { Clock } from '../../util/clock.js'
-import type { PayloadSender } from '../transport.js'
+import type { AnySender } from '../transport.js'
 import type { EiEvent, OptType, ResponseRequired } from '../model/event.js'
 import type { OadrCreateOpt } from '../model/opt.js'
 import type { OadrReport, OadrReportRequest } from '../model/report.js'
@@ -102,8 +102,11 @@ export interface VtnInit {
 export interface VtnComponents {
   /** @default systemClock */
   clock?: Clock
-  /** How to reach a push-model VEN at its oadrTransportAddress. Without it, push VENs are served by polling only. */
-  senderFor?: (transportAddress: string) => PayloadSender
+  /**
+   * How to reach a push-model VEN at its oadrTransportAddress (a MessageSender skips the codec). Without it,
+   * push VENs are served by polling only.
+   */
+  senderFor?: (transportAddress: string) => AnySender
   /** New IDs (registrationID, requestID, eventID, reportRequestID). @default crypto.randomUUID */
   newId?: () => string
 }

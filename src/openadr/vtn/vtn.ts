@@ -14,7 +14,7 @@ import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import { systemClock } from '../../util/clock.js'
 import type { Clock } from '../../util/clock.js'
-import type { OadrServiceName, PayloadHandler, PayloadSender, PeerIdentity } from '../transport.js'
+import { isMessageSender, type AnySender, type MessageHandler, type OadrServiceName, type PayloadHandler, type PeerIdentity } from '../transport.js'
 import type { EiEvent } from '../model/event.js'
 import type { NewEvent, EventChange } from './events.js'
 import { buildEvent, changeEvent } from './events.js'
@@ -32,9 +32,11 @@ export class Vtn extends EventEmitter<VtnEvents> {
   readonly vtnID: string
   /** Answers one oadrPayload document; never throws. */
   readonly handler: PayloadHandler
+  /** Answers one decoded message (`handler` without the codec, for `localMessageSender`); never throws. */
+  readonly messageHandler: MessageHandler
   private readonly state: VtnState
   private readonly clock: Clock
-  private readonly senderFor: ((address: string) => PayloadSender) | undefined
+  private readonly senderFor: ((address: string) => AnySender) | undefined
   private readonly context: VtnContext
   private readonly pushChains = new Map<string, Promise<void>>()
   private started = false
@@ -55,6 +57,7 @@ export class Vtn extends EventEmitter<VtnEvents> {
       delivered: async (venID, message) => { await this.afterDelivery(venID, message) }
     }
     this.handler = async (service, xml, peer) => await this.handle(service, xml, peer)
+    this.messageHandler = async (service, message, peer) => await this.handleMessage(service, message, peer)
   }
 
   async start (): Promise<void> {
@@ -74,24 +77,31 @@ export class Vtn extends EventEmitter<VtnEvents> {
 
   /** One request document in, one answer document out; any error becomes an oadrResponse with its code. */
   async handle (service: OadrServiceName, xml: string, peer: PeerIdentity): Promise<string> {
-    let requestID = ''
-    let venID: string | undefined
+    let message: OadrMessage
     try {
-      if (!this.started) throw new OadrError('the VTN is not running', ResponseCode.DEPLOYMENT_ERROR_OR_OTHER_ERROR)
-      const message = decodePayload(xml)
-      requestID = requestIdOf(message)
-      venID = 'venID' in message ? message.venID : undefined
-      const answer = await handleIncoming(this.context, service, message, peer)
-      if (venID !== undefined && answer.type !== 'oadrPoll') this.pushSoon(venID)
+      message = decodePayload(xml)
+    } catch (err) {
+      return encodePayload(errorAnswer(err, '', undefined))
+    }
+    const answer = await this.handleMessage(service, message, peer)
+    try {
       return encodePayload(answer)
     } catch (err) {
-      const code = err instanceof OadrError ? err.responseCode : ResponseCode.INTERNAL_ERROR
-      const description = err instanceof OadrError ? err.message : 'internal error'
-      return encodePayload({
-        type: 'oadrResponse',
-        eiResponse: { responseCode: code, responseDescription: description.slice(0, 300), requestID },
-        ...(venID === undefined ? {} : { venID })
-      })
+      return encodePayload(errorAnswer(err, requestIdOf(message), venIdOf(message)))
+    }
+  }
+
+  /** The service under the codec: one decoded request in, one answer out; any error becomes an oadrResponse. */
+  async handleMessage (service: OadrServiceName, message: OadrMessage, peer: PeerIdentity): Promise<OadrMessage> {
+    const requestID = requestIdOf(message)
+    const venID = venIdOf(message)
+    try {
+      if (!this.started) throw new OadrError('the VTN is not running', ResponseCode.DEPLOYMENT_ERROR_OR_OTHER_ERROR)
+      const answer = await handleIncoming(this.context, service, message, peer)
+      if (venID !== undefined && answer.type !== 'oadrPoll') this.pushSoon(venID)
+      return answer
+    } catch (err) {
+      return errorAnswer(err, requestID, venID)
     }
   }
 
@@ -242,11 +252,13 @@ export class Vtn extends EventEmitter<VtnEvents> {
     void chain.finally(() => { if (this.pushChains.get(venID) === chain) this.pushChains.delete(venID) })
   }
 
-  private async drain (venID: string, sender: PayloadSender): Promise<void> {
+  private async drain (venID: string, sender: AnySender): Promise<void> {
     for (let message = await this.state.takeNext(venID); message !== undefined && this.started; message = await this.state.takeNext(venID)) {
       let answer: OadrMessage
       try {
-        answer = decodePayload(await sender.send(serviceOf(message.type), encodePayload(message)))
+        answer = isMessageSender(sender)
+          ? await sender.sendMessage(serviceOf(message.type), message)
+          : decodePayload(await sender.send(serviceOf(message.type), encodePayload(message)))
       } catch (err) {
         await this.state.requeue(venID, message)
         this.emit('pushFailed', venID, err instanceof Error ? err : new Error(String(err)))
@@ -262,6 +274,20 @@ export class Vtn extends EventEmitter<VtnEvents> {
           .catch((err: unknown) => { this.emit('pushFailed', venID, err instanceof Error ? err : new Error(String(err))) })
       }
     }
+  }
+}
+
+function venIdOf (message: OadrMessage): string | undefined {
+  return 'venID' in message ? message.venID : undefined
+}
+
+function errorAnswer (err: unknown, requestID: string, venID: string | undefined): OadrMessage {
+  const code = err instanceof OadrError ? err.responseCode : ResponseCode.INTERNAL_ERROR
+  const description = err instanceof OadrError ? err.message : 'internal error'
+  return {
+    type: 'oadrResponse',
+    eiResponse: { responseCode: code, responseDescription: description.slice(0, 300), requestID },
+    ...(venID === undefined ? {} : { venID })
   }
 }
 
