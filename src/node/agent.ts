@@ -502,7 +502,9 @@ export class Agent {
   }
 
   private async waitUntil (eventId: string, wait: WaitUntilInput, signal: AbortSignal): Promise<WaitUntilOutput> {
-    if (wait.dueMs <= this.clock.now()) return { firedAtMs: this.clock.now() }
+    // A wait already due goes through the scheduler too, not on at once: an event resumed by its customers'
+    // answers would otherwise check in their turn of a virtual clock's instant (src/sim), racing the reports
+    // they send then, and fire beside the node's other due events rather than one at a time.
     const id = `dr-wait:${eventId}:${wait.dueMs}`
     let resolve: (out: WaitUntilOutput) => void = () => {}
     const promise = new Promise<WaitUntilOutput>(r => { resolve = r })
