@@ -28,7 +28,8 @@ export type ChildEvent =
   | { type: 'rtt', ms: number[] }
   | { type: 'memory', memory: MemoryBreakdown }
   | { type: 'cpu', micros: number }
-  | { type: 'error', message: string }
+  /** A command failed: the parent fails the wait for its answer instead of waiting forever. */
+  | { type: 'error', command: ChildCommand['type'], message: string }
 
 /** Where a process's resident memory goes, in MB (the /proc figures only on Linux). */
 export interface MemoryBreakdown {
@@ -138,7 +139,7 @@ export async function timeCoverRequests (node: MeshNode, targets: string[], coun
 
 if (process.send !== undefined && process.argv[1]?.endsWith('_meshNode.js') === true) {
   process.on('message', (cmd: ChildCommand) => {
-    handle(cmd).catch((err: Error) => { send({ type: 'error', message: err.message }) })
+    handle(cmd).catch((err: Error) => { send({ type: 'error', command: cmd.type, message: err.message }) })
   })
   process.on('disconnect', () => { void node?.stop().finally(() => process.exit(0)) })
 }

@@ -63,6 +63,11 @@ async function inProcessNode (bootstrap: string[], onArrival: Arrival): Promise<
   }
 }
 
+/** The event a child answers each command with (`stop` has none: the child exits). */
+const ANSWER: Record<Exclude<ChildCommand['type'], 'stop'>, ChildEvent['type']> = {
+  start: 'started', status: 'status', publish: 'published', rtt: 'rtt', memory: 'memory', cpu: 'cpu'
+}
+
 async function processNode (bootstrap: string[], onArrival: Arrival): Promise<BenchNode> {
   const child: ChildProcess = fork(join(here, '_meshNode.js'), [], {
     // A 1 MB young generation: the default (16 MB semi-spaces) costs ~15 MB of RSS per process for nothing a
@@ -70,18 +75,23 @@ async function processNode (bootstrap: string[], onArrival: Arrival): Promise<Be
     execArgv: [...childFlags, '--import', join(here, '..', 'src', 'util', 'polyfills.js')],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })
-  const waiting = new Map<string, Array<(e: ChildEvent) => void>>()
+  const waiting = new Map<string, Array<{ resolve: (e: ChildEvent) => void, reject: (err: Error) => void }>>()
   const exited = new Promise<void>(resolve => child.once('exit', () => { resolve() }))
   let peerId = ''
   child.on('message', (e: ChildEvent) => {
     if (e.type === 'advert') { onArrival(e.round, peerId, e.atMs); return }
-    if (e.type === 'error') { console.error(`mesh bench child: ${e.message}`); return }
-    waiting.get(e.type)?.shift()?.(e)
+    if (e.type === 'error') {
+      const failed = new Error(`mesh bench child ${peerId}: ${e.command}: ${e.message}`)
+      if (e.command === 'stop') console.error(failed.message)
+      else waiting.get(ANSWER[e.command])?.shift()?.reject(failed)
+      return
+    }
+    waiting.get(e.type)?.shift()?.resolve(e)
   })
   const ask = async <T extends ChildEvent['type']>(cmd: ChildCommand, answer: T): Promise<Extract<ChildEvent, { type: T }>> =>
-    await new Promise(resolve => {
+    await new Promise((resolve, reject) => {
       const list = waiting.get(answer) ?? []
-      list.push(e => { resolve(e as Extract<ChildEvent, { type: T }>) })
+      list.push({ resolve: e => { resolve(e as Extract<ChildEvent, { type: T }>) }, reject })
       waiting.set(answer, list)
       child.send(cmd)
     })

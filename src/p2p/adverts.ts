@@ -157,7 +157,7 @@ export class AdvertBoard {
     const sender = message.type === 'signed' ? message.from.toString() : from.toString()
     try {
       if (message.type !== 'signed') throw new InvalidSignedMessageError('unsigned gossip message')
-      const advert = parseAdvert(await openEnvelope(message.data, ADVERT_KIND, MAX_ADVERT_BYTES))
+      const advert = parseAdvert(await openEnvelope(message.data, ADVERT_KIND, MAX_ADVERT_BYTES, sender))
       // The gossip layer already proved who sent the message: the advert must speak for that same peer.
       if (advert.peerId !== sender) throw new InvalidSignedMessageError(`advert for ${advert.peerId} sent by ${sender}`)
       if (message.topic !== advertTopic(advert.marketContext)) throw new MeshProtocolError('advert on another market context topic')

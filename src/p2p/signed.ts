@@ -36,8 +36,11 @@ export function encodeEnvelope (envelope: SignedEnvelope): Uint8Array {
  * Parses and verifies an envelope; returns the body (still to be schema-checked by the caller).
  * Throws InvalidSignedMessageError when the bytes are not an envelope, the body names no valid peer id, or the
  * signature does not verify under it.
+ * `signedBy`: a peer whose signature over these very bytes the caller has already verified (gossipsub's
+ * StrictSign does so before any topic validator runs). A body that names that peer needs no second Ed25519
+ * verification (~160 µs of CPU at every receiver of every advert); a body naming anyone else is still verified.
  */
-export async function openEnvelope (bytes: Uint8Array, kind: string, maxBytes: number): Promise<{ peerId: string } & Record<string, unknown>> {
+export async function openEnvelope (bytes: Uint8Array, kind: string, maxBytes: number, signedBy?: string): Promise<{ peerId: string } & Record<string, unknown>> {
   if (bytes.byteLength > maxBytes) throw new InvalidSignedMessageError(`envelope of ${bytes.byteLength} bytes exceeds ${maxBytes}`)
   let envelope: unknown
   try {
@@ -58,6 +61,7 @@ export async function openEnvelope (bytes: Uint8Array, kind: string, maxBytes: n
     throw new InvalidSignedMessageError('body names no peerId')
   }
   const signer = (parsed as { peerId: string }).peerId
+  if (signer === signedBy) return parsed as { peerId: string } & Record<string, unknown>
   let publicKey
   try {
     publicKey = peerIdFromString(signer).publicKey
@@ -65,7 +69,13 @@ export async function openEnvelope (bytes: Uint8Array, kind: string, maxBytes: n
     throw new InvalidSignedMessageError(`body peerId ${signer} is not a peer id`)
   }
   if (publicKey === undefined) throw new InvalidSignedMessageError(`peer id ${signer} does not embed its public key`)
-  const valid = await publicKey.verify(signedBytes(kind, body), fromString(sig, 'base64'))
+  let valid: boolean
+  try {
+    valid = await publicKey.verify(signedBytes(kind, body), fromString(sig, 'base64'))
+  } catch (err) {
+    // A signature of the wrong length makes the key throw a TypeError instead of answering false.
+    throw new InvalidSignedMessageError(`malformed signature: ${(err as Error).message}`)
+  }
   if (!valid) throw new InvalidSignedMessageError(`signature does not verify under ${signer}`)
   return parsed as { peerId: string } & Record<string, unknown>
 }
