@@ -1,0 +1,129 @@
+/**
+ * `npm run bench -- simulate [--json] [--agents N] [--customers A,B] [--intervals N] [--checks N] [--transport objects|xml]`:
+ * the simulator's cost per customer-interval (one customer for one interval of simulated time: its polls,
+ * reports and the node's work for it), measured on seeded runs of the real system (src/sim/run.ts), each in
+ * its own child process so that its peak RSS is its own. Two sizes (default 1 node × 500 and × 1,000
+ * customers, 4 intervals, 2 checks per interval, strategy full, object transport) give the cost per
+ * customer-interval and its growth with the customers per node; the largest size projects issue 6's target
+ * run (20 nodes × 5,000 customers × 96 intervals of 15 min: ≤ 10 min wall, ≤ 24 GiB), with its ratio to 10 min.
+ * The projection is linear in customer-intervals: growth > 1 between the sizes says it is optimistic.
+ * CPU time (the child's own) is the figure to read on a busy machine; wall time shows how busy it was.
+ */
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { simulate } from '../src/sim/run.js'
+import { leadIntervals, type SimTransport } from '../src/sim/nodes.js'
+
+interface Case { agents: number, customers: number, intervals: number, checks: number, transport: SimTransport }
+
+interface Measured extends Case {
+  case: string
+  /** Customers × intervals of simulated time they were active (lead, event and tail). */
+  customerIntervals: number
+  wallS: number
+  cpuS: number
+  cpuUsPerCustomerInterval: number
+  wallUsPerCustomerInterval: number
+  peakRssMiB: number
+  withinTolerance: number
+}
+
+const target = { agents: 20, customers: 5_000, intervals: 96, wallLimitS: 600, rssLimitMiB: 24 * 1024 }
+
+function option (argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name)
+  return i === -1 ? undefined : argv[i + 1]
+}
+
+/** In the child: one seeded run, one JSON line on stdout. */
+async function runCase (c: Case): Promise<void> {
+  let readyAtMs = 0
+  let clockNow = (): number => 0
+  const cpu = process.cpuUsage()
+  const result = await simulate({
+    agents: c.agents, customers: c.customers, intervals: c.intervals, checksPerInterval: c.checks, transport: c.transport,
+    seed: 1, strategy: 'full', failureRate: 0.25,
+    onReady: (_agents, parts) => { clockNow = () => parts.clock.now(); readyAtMs = parts.clock.now() }
+  })
+  const used = process.cpuUsage(cpu)
+  const intervalMs = 900_000
+  const spanIntervals = (clockNow() - readyAtMs) / intervalMs
+  console.log(JSON.stringify({
+    spanIntervals, wallMs: result.wallMs, cpuMs: (used.user + used.system) / 1000, peakRssBytes: result.peakRssBytes, withinTolerance: result.summary.withinTolerance
+  }))
+}
+
+async function measure (c: Case): Promise<Measured> {
+  const here = fileURLToPath(new URL('./index.js', import.meta.url))
+  const child = spawn(process.execPath, [...process.execArgv, here, 'simulate', '--child', JSON.stringify(c)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
+  const line = out.trim().split('\n').at(-1)
+  if (code !== 0 || line === undefined) throw new Error(`case ${JSON.stringify(c)} exited with ${code}`)
+  const r = JSON.parse(line) as { spanIntervals: number, wallMs: number, cpuMs: number, peakRssBytes: number, withinTolerance: number }
+  const customerIntervals = c.agents * c.customers * r.spanIntervals
+  return {
+    case: `${c.agents}x${c.customers}x${c.intervals}@${c.checks}/${c.transport}`,
+    ...c,
+    customerIntervals,
+    wallS: r.wallMs / 1000,
+    cpuS: r.cpuMs / 1000,
+    cpuUsPerCustomerInterval: r.cpuMs * 1000 / customerIntervals,
+    wallUsPerCustomerInterval: r.wallMs * 1000 / customerIntervals,
+    peakRssMiB: r.peakRssBytes / 2 ** 20,
+    withinTolerance: r.withinTolerance
+  }
+}
+
+export async function run (argv: string[]): Promise<void> {
+  const child = option(argv, '--child')
+  if (child !== undefined) {
+    await runCase(JSON.parse(child) as Case)
+    return
+  }
+  const json = argv.includes('--json')
+  const sizes = (option(argv, '--customers') ?? '500,1000').split(',').map(Number)
+  const base = {
+    agents: Number(option(argv, '--agents') ?? 1),
+    intervals: Number(option(argv, '--intervals') ?? 4),
+    checks: Number(option(argv, '--checks') ?? 2),
+    transport: (option(argv, '--transport') ?? 'objects') as SimTransport
+  }
+  const results: Measured[] = []
+  for (const customers of sizes) {
+    const m = await measure({ ...base, customers })
+    results.push(m)
+    if (json) console.log(JSON.stringify(m))
+    else console.log(`${m.case.padEnd(24)} ${m.customerIntervals.toFixed(0).padStart(8)} customer-intervals  cpu ${m.cpuS.toFixed(1)} s (${m.cpuUsPerCustomerInterval.toFixed(0)} µs each)  wall ${m.wallS.toFixed(1)} s (${m.wallUsPerCustomerInterval.toFixed(0)} µs each)  peak RSS ${m.peakRssMiB.toFixed(0)} MiB  within ${(100 * m.withinTolerance).toFixed(1)} %`)
+  }
+  const small = results[0] as Measured
+  const large = results.at(-1) as Measured
+  // The target's customers are active over its event plus the same lead and tail as the measured runs.
+  const tail = large.customerIntervals / (large.agents * large.customers) - large.intervals
+  const targetCustomerIntervals = target.agents * target.customers * (target.intervals + tail)
+  const projectedS = large.cpuUsPerCustomerInterval * targetCustomerIntervals / 1e6
+  const rssPerCustomerMiB = results.length > 1 && large.customers > small.customers
+    ? (large.peakRssMiB - small.peakRssMiB) / (large.agents * large.customers - small.agents * small.customers)
+    : large.peakRssMiB / (large.agents * large.customers)
+  const projectedRssMiB = large.peakRssMiB + rssPerCustomerMiB * (target.agents * target.customers - large.agents * large.customers)
+  const projection = {
+    case: 'projection',
+    from: large.case,
+    targetCustomerIntervals,
+    growthPerCustomerInterval: large.cpuUsPerCustomerInterval / small.cpuUsPerCustomerInterval,
+    projectedCpuS: projectedS,
+    ratioTo10Min: projectedS / target.wallLimitS,
+    neededUsPerCustomerInterval: target.wallLimitS * 1e6 / targetCustomerIntervals,
+    projectedPeakRssMiB: projectedRssMiB,
+    ratioTo24GiB: projectedRssMiB / target.rssLimitMiB
+  }
+  if (json) {
+    console.log(JSON.stringify(projection))
+    return
+  }
+  console.log(`growth of the cost per customer-interval from ${small.case} to ${large.case}: ×${projection.growthPerCustomerInterval.toFixed(2)} (1 = linear)`)
+  console.log(`target ${target.agents}x${target.customers}x${target.intervals} (${(targetCustomerIntervals / 1e6).toFixed(2)} M customer-intervals, leadIntervals ${leadIntervals}):` +
+    ` projected ${(projectedS / 60).toFixed(0)} min of CPU on one core = ${projection.ratioTo10Min.toFixed(1)}× the 10 min (needs ${projection.neededUsPerCustomerInterval.toFixed(0)} µs per customer-interval),` +
+    ` peak RSS ${(projectedRssMiB / 1024).toFixed(1)} GiB = ${projection.ratioTo24GiB.toFixed(2)}× 24 GiB`)
+}
