@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- mesh [--json] [--only in-process|processes] [--nodes-in-process 50] [--nodes-processes 20]
- * [--rounds 30] [--requests 50] [--child-flags '--max-semi-space-size=1']`: the libp2p mesh on loopback. N nodes in one process, and N nodes each in its
+ * [--rounds 30] [--requests 50] [--child-flags '--max-semi-space-size=1 …'] [--child-env 'MALLOC_ARENA_MAX=1 …']`: the libp2p
+ * mesh on loopback (node processes run as `adrmesh node` does, src/p2p/nodeProcess.ts, unless the two options say otherwise). N nodes in one process, and N nodes each in its
  * own process (compiled JS, polyfill first): advertisement reach-all latency (publish → the last of the N-1
  * others has validated it), matchmaking round trip (cover request → commitment, connection already open), and
  * RSS per node. Timed rounds start once the mesh is ready (topic peers everywhere) and has settled (its
@@ -16,14 +17,16 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
 import { MeshNode } from '../src/p2p/meshNode.js'
+import { NODE_PROCESS_ENV, NODE_PROCESS_V8_FLAGS } from '../src/p2p/nodeProcess.js'
 import { seededRandom, randomInt } from '../src/util/random.js'
 import { advertContent, memoryBreakdown, preciseNowMs, timeCoverRequests, type ChildCommand, type ChildEvent, type MemoryBreakdown } from './_meshNode.js'
 
 const MARKET_CONTEXT = 'http://market.example/adrmesh/bench'
 const here = dirname(fileURLToPath(import.meta.url))
 
-/** V8 flags of each node process (`--child-flags ''` measures Node's defaults). */
-let childFlags = ['--max-semi-space-size=1']
+/** V8 flags and environment of each node process, as `adrmesh node` runs (`--child-flags ''` and `--child-env ''` measure Node's defaults). */
+let childFlags = [...NODE_PROCESS_V8_FLAGS]
+let childEnv: Record<string, string> = { ...NODE_PROCESS_ENV }
 
 type Arrival = (round: number, to: string, atMs: number) => void
 
@@ -70,9 +73,8 @@ const ANSWER: Record<Exclude<ChildCommand['type'], 'stop'>, ChildEvent['type']> 
 
 async function processNode (bootstrap: string[], onArrival: Arrival): Promise<BenchNode> {
   const child: ChildProcess = fork(join(here, '_meshNode.js'), [], {
-    // A 1 MB young generation: the default (16 MB semi-spaces) costs ~15 MB of RSS per process for nothing a
-    // mesh node needs; `adrmesh node` deployments should run with the same flag.
     execArgv: [...childFlags, '--import', join(here, '..', 'src', 'util', 'polyfills.js')],
+    env: { ...process.env, ...childEnv },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })
   const waiting = new Map<string, Array<{ resolve: (e: ChildEvent) => void, reject: (err: Error) => void }>>()
@@ -221,6 +223,9 @@ export async function run (argv: string[]): Promise<void> {
   const rounds = option(argv, '--rounds', 30)
   const requests = option(argv, '--requests', 50)
   if (argv.includes('--child-flags')) childFlags = (argv[argv.indexOf('--child-flags') + 1] ?? '').split(' ').filter(f => f !== '')
+  if (argv.includes('--child-env')) {
+    childEnv = Object.fromEntries((argv[argv.indexOf('--child-env') + 1] ?? '').split(' ').filter(f => f !== '').map(kv => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+  }
   const modes = [
     {
       mode: 'in-process',
