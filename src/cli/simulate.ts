@@ -9,7 +9,17 @@ import { progress } from '../sim/console.js'
 import { consoleSummary, htmlOf, runDocument, type LabelledRun } from '../sim/report.js'
 import { SimulationError } from '../sim/failures.js'
 
-interface Flag { key: keyof SimulationInit | 'json' | 'html' | 'baseline', kind: 'int' | 'number' | 'strategy' | 'transport' | 'path' | 'bool', help: string, def: string }
+interface Flag {
+  key: keyof SimulationInit | 'json' | 'html' | 'baseline'
+  kind: 'int' | 'number' | 'strategy' | 'transport' | 'path' | 'bool' | 'kill' | 'partition'
+  help: string
+  def: string
+  /** What VALUE looks like in the help, when not a plain value. */
+  value?: string
+}
+
+/** Where in the event `--kill-node I` strikes without `@F`. */
+const defaultKillFraction = 0.5
 
 const flags: Record<string, Flag> = {
   '--agents': { key: 'agents', kind: 'int', help: 'virtual nodes', def: '3' },
@@ -24,6 +34,8 @@ const flags: Record<string, Flag> = {
   '--request-fraction': { key: 'requestFraction', kind: 'number', help: 'request against the declared flexibility', def: '0.6' },
   '--checks-per-interval': { key: 'checksPerInterval', kind: 'int', help: 'node checkpoints per interval; customers poll and report as often', def: '12' },
   '--transport': { key: 'transport', kind: 'transport', help: 'customers to their node: xml | objects (decoded, no codec)', def: 'objects from 1000 customers per node' },
+  '--kill-node': { key: 'killNode', kind: 'kill', value: 'I[@F]', help: `stop node I at fraction F of the event (default F ${defaultKillFraction}); it stays down`, def: '' },
+  '--partition': { key: 'partition', kind: 'partition', value: 'FROM-TO', help: 'cut the mesh between even and odd nodes from fraction FROM to TO of each event', def: '' },
   '--json': { key: 'json', kind: 'path', help: 'write the figures as JSON to FILE', def: '' },
   '--html': { key: 'html', kind: 'path', help: 'write the HTML report to FILE', def: '' },
   '--baseline': { key: 'baseline', kind: 'bool', help: 'also run strategy none on the same seed (true | false)', def: 'true' }
@@ -39,8 +51,8 @@ export function help (): string {
     'same figures on any machine and runs as fast as the work allows (--time-scale caps it, e.g. to watch it).',
     '',
     'Options:',
-    ...Object.entries(flags).map(([name, f]) => `  ${(name + ' VALUE').padEnd(26)} ${f.help}${f.def === '' ? '' : ` [default: ${f.def}]`}`),
-    `  ${'--help'.padEnd(26)} this text`
+    ...Object.entries(flags).map(([name, f]) => `  ${(`${name} ${f.value ?? 'VALUE'}`).padEnd(28)} ${f.help}${f.def === '' ? '' : ` [default: ${f.def}]`}`),
+    `  ${'--help'.padEnd(28)} this text`
   ].join('\n')
 }
 
@@ -64,6 +76,8 @@ export function parseArgs (argv: string[]): SimulateArgs | 'help' {
       out.baseline = raw === 'true'
       continue
     }
+    if (flag.kind === 'kill') { init.killNode = parseKillNode(raw); continue }
+    if (flag.kind === 'partition') { init.partition = parsePartition(raw); continue }
     if (flag.kind === 'transport') {
       if (raw !== 'xml' && raw !== 'objects') throw new SimulationError(`${name}: '${raw}' is not xml or objects`)
       init[flag.key] = raw
@@ -81,6 +95,27 @@ export function parseArgs (argv: string[]): SimulateArgs | 'help' {
     init[flag.key] = n
   }
   return out
+}
+
+/** `I` or `I@F`: node index I killed at fraction F of the event. */
+export function parseKillNode (raw: string): NonNullable<SimulationInit['killNode']> {
+  const m = /^(\d+)(?:@([0-9.]+))?$/.exec(raw.trim())
+  const atFraction = m?.[2] === undefined ? defaultKillFraction : Number(m[2])
+  if (m === null || !(atFraction >= 0 && atFraction < 1)) {
+    throw new SimulationError(`--kill-node: '${raw}' is not INDEX or INDEX@FRACTION with a fraction in [0, 1) (e.g. 1@0.5)`)
+  }
+  return { agentIndex: Number(m[1]), atFraction }
+}
+
+/** `FROM-TO`: fractions of the event, 0 ≤ FROM < TO ≤ 1. */
+export function parsePartition (raw: string): NonNullable<SimulationInit['partition']> {
+  const m = /^([0-9.]+)-([0-9.]+)$/.exec(raw.trim())
+  const fromFraction = Number(m?.[1])
+  const toFraction = Number(m?.[2])
+  if (m === null || !(fromFraction >= 0 && fromFraction < toFraction && toFraction <= 1)) {
+    throw new SimulationError(`--partition: '${raw}' is not FROM-TO with 0 ≤ FROM < TO ≤ 1 (e.g. 0.3-0.6)`)
+  }
+  return { fromFraction, toFraction }
 }
 
 export async function run (argv: string[]): Promise<number> {

@@ -42,6 +42,8 @@ export interface HostInit {
   psk?: Uint8Array
   /** Peer ids allowed to connect (both ways); absent: anyone with the mesh key. */
   allowList?: Set<string>
+  /** Peer ids refused while in the set (it is read at every dial and connection, so it may change). @default none */
+  denied?: Set<string>
   /** Upper bound on open connections. */
   maxConnections: number
   /** Gossip topics whose invalid messages score their sender down. */
@@ -79,13 +81,16 @@ export function fastMessageId (msg: RPC.Message): string {
   return `${toString(msg.from ?? NONE, 'base64')}/${toString(msg.seqno ?? NONE, 'base16')}`
 }
 
-/** Denies every peer not on the allow-list, before any stream can be opened on its connection. */
-export function allowListGater (allowList: Set<string>): ConnectionGater {
-  const denied = (peer: PeerId): boolean => !allowList.has(peer.toString())
+/**
+ * Denies every peer not on the allow-list (when there is one) or in `denied`, before any stream can be opened
+ * on its connection.
+ */
+export function allowListGater (allowList: Set<string> | undefined, denied: Set<string> = new Set()): ConnectionGater {
+  const refused = (peer: PeerId): boolean => denied.has(peer.toString()) || (allowList !== undefined && !allowList.has(peer.toString()))
   return {
-    denyDialPeer: denied,
-    denyInboundEncryptedConnection: denied,
-    denyOutboundEncryptedConnection: denied
+    denyDialPeer: refused,
+    denyInboundEncryptedConnection: refused,
+    denyOutboundEncryptedConnection: refused
   }
 }
 
@@ -106,7 +111,7 @@ export async function createHost (init: HostInit, privateKey: PrivateKey, clock:
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionProtector,
-    connectionGater: init.allowList === undefined ? {} : allowListGater(init.allowList),
+    connectionGater: init.allowList === undefined && init.denied === undefined ? {} : allowListGater(init.allowList, init.denied),
     connectionManager: {
       maxConnections: init.maxConnections,
       // Many nodes join through one bootstrap at once: the defaults left most of 50 nodes isolated.

@@ -81,6 +81,8 @@ interface Running {
 
 export class MeshNode {
   private running: Running | undefined
+  /** Peers this node refuses (block/unblock), read by the host's connection gater. */
+  private readonly blocked = new Set<string>()
   private readonly clock: Clock
   private readonly log: MeshLog
 
@@ -99,6 +101,7 @@ export class MeshNode {
       mdns: init.mdns ?? false,
       psk: init.psk,
       allowList: init.allowList === undefined ? undefined : new Set(init.allowList),
+      denied: this.blocked,
       maxConnections: init.maxConnections ?? 300,
       scoredTopics: init.marketContexts.map(advertTopic)
     }, privateKey, this.clock)
@@ -157,6 +160,21 @@ export class MeshNode {
   get adverts (): AdvertBoard { return this.r.adverts }
   /** The inter-matchmaking port the agent uses. */
   get port (): MeshMatchmaking { return this.r.matchmaking }
+
+  /**
+   * Cuts this node off from `peerIds` (a network partition, a fellow the operator no longer trusts): their
+   * connections close and neither side can open a new one until `unblock`.
+   */
+  async block (peerIds: string[]): Promise<void> {
+    for (const id of peerIds) this.blocked.add(id)
+    const libp2p = this.r.libp2p
+    await Promise.all(libp2p.getPeers().filter(p => this.blocked.has(p.toString())).map(async p => { await libp2p.hangUp(p) }))
+  }
+
+  /** Lets `peerIds` connect again; nothing redials them by itself but bootstrap peers and the rejoin below `minPeers`. */
+  unblock (peerIds: string[]): void {
+    for (const id of peerIds) this.blocked.delete(id)
+  }
 
   /** Signs and gossips this node's flexibility over the coming horizon. */
   async publishAdvert (content: AdvertContent): Promise<FlexAdvert> {

@@ -20,6 +20,8 @@ import { defaultConfig, type Matchmaking, type NodeConfig } from '../node/config
 import type { Vtn } from '../openadr/vtn/vtn.js'
 import { localMessageSender, localSender } from '../openadr/local.js'
 import { MeshNode } from '../p2p/meshNode.js'
+import { MeshAgentPort } from '../node/meshPort.js'
+import { PeerRatings } from '../node/meshRating.js'
 import { IDENTITY_FILE, loadOrCreateIdentity } from '../p2p/identity.js'
 import { advertTopic } from '../p2p/constants.js'
 import type { Clock } from '../util/clock.js'
@@ -84,7 +86,7 @@ export async function startNode (i: number, s: NodeSetup): Promise<SimNode> {
     mesh = new MeshNode({
       dataDir: join(dir, 'mesh'), marketContexts: [marketContext], listen: ['/ip4/127.0.0.1/tcp/0'], region: 'sim',
       requestRatePerSecond: 1e9, requestBurst: 1e9, requestTimeoutMs: 60_000
-    }, { clock })
+    }, { clock, log: silent })
   }
   const pollMs = s.intervalMs / s.checksPerInterval
   const config: NodeConfig = {
@@ -104,8 +106,15 @@ export async function startNode (i: number, s: NodeSetup): Promise<SimNode> {
   const customerVtn = new CustomerVtn({ vtnID: nodeId, dataDir: config.dataDir, pollFreqMs: pollMs }, { clock, logger: silent })
   const upstream = new UpstreamVen({ upstreamUrl: 'local://utility', venName: `agent-${i}`, telemetryPeriodMs: pollMs, pollFreqMs: pollMs },
     { clock, logger: silent, sender: localSender(s.utility.handler) })
-  if (mesh !== undefined) await mesh.start()
-  const agent = new Agent(config, { clock, customers: customerVtn, upstream, oneEventAtATime: true, ...(mesh !== undefined ? { port: mesh.port } : {}) })
+  // The port `adrmesh node` gives its agent (src/node/mesh.ts): forwarding rules, fallback to the next fellow
+  // when one fails or refuses, outcomes rated.
+  const port = mesh === undefined ? undefined : new MeshAgentPort({}, { clock, log: silent })
+  const agent = new Agent(config, { clock, customers: customerVtn, upstream, oneEventAtATime: true, ...(port !== undefined ? { port } : {}) })
+  if (mesh !== undefined && port !== undefined) {
+    await mesh.start()
+    port.bind(agent, new PeerRatings(agent))
+    port.attach({ matchmaking: mesh.port, selfId: nodeId, adverts: (mc, nowMs) => mesh.adverts.adverts(mc, nowMs) })
+  }
   customerVtn.bind(agent)
   upstream.bind(agent)
   await customerVtn.start()

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Agent } from '../node/agent.js'
 import type { CustomerVtn } from '../node/customerVtn.js'
+import type { MeshNode } from '../p2p/meshNode.js'
 import { onWindow } from '../node/agentCustomers.js'
 import { Vtn } from '../openadr/vtn/vtn.js'
 import { powerRealKw } from '../openadr/model/common.js'
@@ -23,6 +24,7 @@ import { VirtualClock } from './virtualClock.js'
 import type { Window } from './customers.js'
 import { advertise, joinMesh, leadIntervals, marketContext, startNode, stopNode, type NodeSetup, type SimNode, type SimTransport } from './nodes.js'
 import { planFailures, SimulationError, type FailureInit } from './failures.js'
+import { MeshCut } from './meshCut.js'
 import { agentFigures, summarise, type AgentFigures, type IntervalInput, type Summary } from './figures.js'
 import { streamFor } from './customers.js'
 
@@ -58,8 +60,17 @@ export interface SimulationInit {
   transport?: SimTransport
   /** Per-customer deviation the nodes tolerate before acting (kW). @default 0.2 */
   nodeToleranceKw?: number
-  /** Kill one node mid-event (by index, at a fraction of each event). @default undefined */
+  /**
+   * Kill one node mid-event (by index, at a fraction of the event; it stays down for later events): its
+   * event is lost to the utility (what its customers do from then on, with nobody correcting them, is what
+   * the figures count) and its fellows fall back to others for cover. @default undefined
+   */
   killNode?: FailureInit['killNode']
+  /**
+   * Cut the mesh between even and odd nodes over these fractions of each event (meshCut.ts): no gossip or
+   * cover request crosses the cut while it lasts. @default undefined
+   */
+  partition?: FailureInit['partition']
   /** Simulated instant the run begins (the first event starts a lead later). @default Tuesday 2026-03-17 16:00 UTC */
   startMs?: number
   /** Where the nodes keep their stores; removed afterwards unless given. @default a fresh temporary directory */
@@ -67,7 +78,7 @@ export interface SimulationInit {
   /** Called as simulated time passes. */
   onProgress?: (doneMs: number, totalMs: number) => void
   /** Called once every node is running and its customers registered, with the nodes and the OpenADR parties. */
-  onReady?: (agents: Agent[], parts: { utility: Vtn, customerVtns: CustomerVtn[], clock: VirtualClock }) => void
+  onReady?: (agents: Agent[], parts: { utility: Vtn, customerVtns: CustomerVtn[], meshes: Array<MeshNode | undefined>, clock: VirtualClock }) => void
 }
 
 export interface SimulationResult {
@@ -104,6 +115,7 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
   if (!(p.intervalSeconds > 0) || !(p.timeScale === undefined || p.timeScale > 0)) throw new SimulationError('interval-seconds and time-scale must be > 0')
   if (!(p.requestFraction > 0 && p.requestFraction <= 1)) throw new SimulationError('request-fraction must be in (0, 1]')
   if (!(p.failureRate >= 0 && p.failureRate <= 1)) throw new SimulationError(`failure rate must be in [0, 1], got ${p.failureRate}`)
+  checkInjection(init, p.agents)
   const intervalMs = p.intervalSeconds * 1000
   const origin = init.startMs ?? Date.UTC(2026, 2, 17, 16)
   // The clock moves only when the run moves it: setup (nodes starting, customers registering) takes no simulated time.
@@ -130,7 +142,7 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
     if (p.strategy === 'full' && p.agents > 1) await joinMesh(nodes)
     for (const n of nodes) await n.fleet.start()
     await clock.settle()
-    init.onReady?.(nodes.map(n => n.agent), { utility, customerVtns: nodes.map(n => n.customerVtn), clock })
+    init.onReady?.(nodes.map(n => n.agent), { utility, customerVtns: nodes.map(n => n.customerVtn), meshes: nodes.map(n => n.mesh), clock })
     const spanMs = p.intervals * intervalMs
     const totalMs = p.events * spanMs
     for (let e = 0; e < p.events; e++) {
@@ -149,7 +161,7 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
       await runWindow(nodes, clock, window, {
         eventIds: [...eventIds.values()],
         checksPerInterval: p.checksPerInterval,
-        failures: { failureRate: p.failureRate, ...(init.killNode !== undefined ? { killNode: init.killNode } : {}) },
+        failures: { failureRate: p.failureRate, ...(init.killNode !== undefined ? { killNode: init.killNode } : {}), ...(init.partition !== undefined ? { partition: init.partition } : {}) },
         random: streamFor(p.seed, 0x5eed, 7 + e),
         progress: doneMs => { init.onProgress?.(e * spanMs + doneMs, totalMs) },
         sampleRss: () => { peakRss = Math.max(peakRss, process.memoryUsage().rss) }
@@ -160,7 +172,14 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
     init.onProgress?.(totalMs, totalMs)
     const agents = nodes.map(n => agentFigures({ agentId: n.label, intervalMs, intervals: n.inputs }, { tolerance: p.tolerance }))
     return {
-      parameters: { ...p, timeScale: p.timeScale ?? 'unpaced', customersTotal: p.agents * p.customers, firstStart: new Date(firstStart).toISOString() },
+      parameters: {
+        ...p,
+        timeScale: p.timeScale ?? 'unpaced',
+        ...(init.killNode === undefined ? {} : { killNode: `${init.killNode.agentIndex}@${init.killNode.atFraction}` }),
+        ...(init.partition === undefined ? {} : { partition: `${init.partition.fromFraction}-${init.partition.toFraction}` }),
+        customersTotal: p.agents * p.customers,
+        firstStart: new Date(firstStart).toISOString()
+      },
       agents,
       summary: summarise(agents),
       wallMs: performance.now() - wallStart,
@@ -171,6 +190,19 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
     await Promise.allSettled(nodes.map(async n => { await stopNode(n) }))
     await utility.stop()
     if (init.dataDir === undefined) await rm(root, { recursive: true, force: true })
+  }
+}
+
+/** Refuses a node to kill or a partition that cannot be, before any node starts. */
+function checkInjection (init: Pick<SimulationInit, 'killNode' | 'partition'>, agents: number): void {
+  const k = init.killNode
+  if (k !== undefined) {
+    if (!Number.isInteger(k.agentIndex) || k.agentIndex < 0 || k.agentIndex >= agents) throw new SimulationError(`kill-node: no agent ${k.agentIndex} (agents are 0 to ${agents - 1})`)
+    if (!(k.atFraction >= 0 && k.atFraction < 1)) throw new SimulationError(`kill-node: the fraction of the event must be in [0, 1), got ${k.atFraction}`)
+  }
+  const part = init.partition
+  if (part !== undefined && !(part.fromFraction >= 0 && part.fromFraction < part.toFraction && part.toFraction <= 1)) {
+    throw new SimulationError(`partition: need 0 ≤ FROM < TO ≤ 1, got ${part.fromFraction}-${part.toFraction}`)
   }
 }
 
@@ -219,7 +251,7 @@ interface WindowRun {
   sampleRss: () => void
 }
 
-/** Drives the window: customer ticks, failures at event start, adverts each interval, a node killed if asked. */
+/** Drives the window: customer ticks, failures at event start, adverts each interval, a node killed and the mesh cut if asked. */
 async function runWindow (nodes: SimNode[], clock: VirtualClock, window: Window, run: WindowRun): Promise<void> {
   const endMs = window.startMs + window.intervals * window.intervalMs
   const tickMs = window.intervalMs / run.checksPerInterval / 4
@@ -227,6 +259,7 @@ async function runWindow (nodes: SimNode[], clock: VirtualClock, window: Window,
   const dispatched = nodes.flatMap(n => run.eventIds.flatMap(id => n.fleet.dispatchedIds(id)))
   const plan = planFailures(run.random, run.failures, dispatched, window, nodes.length)
   for (const n of nodes) n.fleet.injectFailures(plan.customers)
+  const cut = new MeshCut(nodes, plan)
   let nextAdvert = window.startMs
   // Customers act at each tick before the timers due then (their reports, the nodes' checkpoints) fire.
   for (let now = window.startMs; now < endMs + tickMs; now += tickMs) {
@@ -238,9 +271,10 @@ async function runWindow (nodes: SimNode[], clock: VirtualClock, window: Window,
         await stopNode(victim)
       }
     }
+    await cut.update(now)
     if (now >= nextAdvert) {
       nextAdvert += window.intervalMs
-      await advertiseAll(nodes, window, now)
+      await advertiseAll(nodes, window, now, (a, b) => cut.reachable(nodes.indexOf(a), nodes.indexOf(b)))
     }
     for (const n of nodes) n.fleet.tick(now)
     run.progress(Math.min(now, endMs) - window.startMs)
@@ -250,13 +284,14 @@ async function runWindow (nodes: SimNode[], clock: VirtualClock, window: Window,
 
 /**
  * Every live node gossips its spare flexibility; gossip travels in real time while the clock stands still,
- * so this waits (10 real seconds at most) until every live node holds every other's advert of `nowMs`.
+ * so this waits (10 real seconds at most) until every live node holds the advert of `nowMs` of every other
+ * it can reach.
  */
-async function advertiseAll (nodes: SimNode[], window: Window, nowMs: number): Promise<void> {
+async function advertiseAll (nodes: SimNode[], window: Window, nowMs: number, reachable: (a: SimNode, b: SimNode) => boolean = () => true): Promise<void> {
   const meshes = nodes.flatMap(n => n.alive && n.mesh !== undefined ? [{ n, mesh: n.mesh }] : [])
   await Promise.all(meshes.map(async ({ n }) => { await advertise(n, window, nowMs) }))
   const missing = (): string[] => meshes.flatMap(({ n, mesh }) => meshes
-    .filter(o => o.n !== n && !mesh.adverts.adverts(marketContext, nowMs).some(a => a.peerId === o.n.agent.config.nodeId && a.issuedAtMs >= nowMs))
+    .filter(o => o.n !== n && reachable(o.n, n) && !mesh.adverts.adverts(marketContext, nowMs).some(a => a.peerId === o.n.agent.config.nodeId && a.issuedAtMs >= nowMs))
     .map(o => `${o.n.label} → ${n.label}`))
   const until = performance.now() + 10_000
   while (missing().length > 0) {
