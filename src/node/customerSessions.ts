@@ -43,17 +43,21 @@ interface PersistedSession { venId: string, snapshot: unknown }
 /** What a stored snapshot holds besides the time of the last report (context fields are replaced, never mutated). */
 interface StoredShape { value: string, context: Omit<SessionSnapshot['context'], 'lastReportMs'> }
 interface LiveSession { actor: SessionActor, queue: Promise<void>, stored: StoredShape | undefined }
+interface Waiter { dueMs: number, resolve: (out: WaitUntilOutput) => void }
 
 const snapshotKey = (venId: string): string => `session:${venId}`
+const lapseTimerId = 'session-wait'
 
 export class CustomerSessions {
   private readonly graceMs: number
   private readonly c: CustomerSessionsComponents
   private readonly log: Logger
   private readonly live = new Map<string, LiveSession>()
-  private readonly waiters = new Map<string, (out: WaitUntilOutput) => void>()
+  /** Each session's pending lapse deadline. */
+  private readonly waiters = new Map<string, Waiter>()
+  /** Due time of the scheduler's lapse timer, when armed. */
+  private armedMs: number | undefined
   private unsubscribe: (() => void) | undefined
-  private waitSeq = 0
 
   constructor (init: CustomerSessionsInit, components: CustomerSessionsComponents) {
     this.graceMs = init.graceMs ?? 900_000
@@ -65,10 +69,16 @@ export class CustomerSessions {
 
   /** Restores the stored sessions, opens one for each customer without, and follows the book. Before the scheduler starts. */
   async start (): Promise<void> {
-    this.c.scheduler.on('session-wait', fire => {
-      const resolve = this.waiters.get(fire.id)
-      this.waiters.delete(fire.id)
-      resolve?.({ firedAtMs: fire.firedAtMs })
+    this.c.scheduler.on('session-wait', async fire => {
+      this.armedMs = undefined
+      for (const [venId, w] of this.waiters) {
+        if (w.dueMs > fire.firedAtMs) continue
+        this.waiters.delete(venId)
+        w.resolve({ firedAtMs: fire.firedAtMs })
+      }
+      let next = Infinity
+      for (const w of this.waiters.values()) next = Math.min(next, w.dueMs)
+      if (next < Infinity) await this.armLapseTimer(next)
     })
     for (const persisted of await this.table.values({ gte: snapshotKey(''), lt: snapshotKey('\uffff') })) {
       if (this.c.book.get(persisted.venId) === undefined) {
@@ -164,17 +174,18 @@ export class CustomerSessions {
 
   private async waitUntil (venId: string, wait: WaitUntilInput, signal: AbortSignal): Promise<WaitUntilOutput> {
     if (wait.dueMs <= this.c.clock.now()) return { firedAtMs: this.c.clock.now() }
-    // Numbered, so that a deadline re-armed at the same time never shares an id with the one it replaces.
-    const id = `session-wait:${venId}:${wait.dueMs}:${this.waitSeq++}`
-    let resolve: (out: WaitUntilOutput) => void = () => {}
-    const promise = new Promise<WaitUntilOutput>(r => { resolve = r })
-    this.waiters.set(id, resolve)
-    signal.addEventListener('abort', () => {
-      this.waiters.delete(id)
-      this.c.scheduler.cancel(id).catch(() => {})
-    })
-    await this.c.scheduler.schedule({ id, kind: 'session-wait', dueMs: wait.dueMs, payload: { venId } })
+    let waiter: Waiter | undefined
+    const promise = new Promise<WaitUntilOutput>(resolve => { waiter = { dueMs: wait.dueMs, resolve } })
+    this.waiters.set(venId, waiter as Waiter)
+    signal.addEventListener('abort', () => { if (this.waiters.get(venId) === waiter) this.waiters.delete(venId) })
+    // A later deadline needs no write: the timer fires at the earliest, and re-arms for the next one.
+    if (this.armedMs === undefined || wait.dueMs < this.armedMs) await this.armLapseTimer(wait.dueMs)
     return await promise
+  }
+
+  private async armLapseTimer (dueMs: number): Promise<void> {
+    this.armedMs = dueMs
+    await this.c.scheduler.schedule({ id: lapseTimerId, kind: 'session-wait', dueMs })
   }
 }
 

@@ -7,6 +7,7 @@
  * Each caller's operations stay together and in order inside the group, so a caller's atomic batch is
  * still atomic, and a later write of a key still wins over an earlier one. When the group's batch fails,
  * each caller's operations are written on their own, so one caller's bad operation fails only its caller.
+ * Groups are written one after another, in the order their writes were asked for.
  */
 interface Pending<Op> {
   ops: Op[]
@@ -16,7 +17,7 @@ interface Pending<Op> {
 
 export class GroupCommit<Op> {
   private pending: Array<Pending<Op>> = []
-  private scheduled: Promise<void> | undefined
+  private running: Promise<void> | undefined
 
   /** `commit` writes one group's operations atomically. */
   constructor (private readonly commit: (ops: Op[]) => Promise<void>) {}
@@ -25,19 +26,31 @@ export class GroupCommit<Op> {
   async write (ops: Op[]): Promise<void> {
     if (ops.length === 0) return
     const written = new Promise<void>((resolve, reject) => { this.pending.push({ ops, resolve, reject }) })
-    this.scheduled ??= new Promise<void>(done => { setImmediate(() => { void this.flush().finally(done) }) })
+    this.running ??= this.pump()
     await written
   }
 
   /** Resolves once every write asked for so far is written (or has failed). */
   async drain (): Promise<void> {
-    while (this.scheduled !== undefined) await this.scheduled
+    while (this.running !== undefined) await this.running
   }
 
-  private async flush (): Promise<void> {
-    const group = this.pending
-    this.pending = []
-    this.scheduled = undefined
+  /**
+   * One batch at a time: LevelDB runs batches on a thread pool, and two in flight may land in either order,
+   * so a later write of a key could lose to an earlier one. What is asked while a batch is written goes in the next.
+   */
+  private async pump (): Promise<void> {
+    // The rest of this turn's writes join the first group.
+    await new Promise(resolve => setImmediate(resolve))
+    while (this.pending.length > 0) {
+      const group = this.pending
+      this.pending = []
+      await this.commitGroup(group)
+    }
+    this.running = undefined
+  }
+
+  private async commitGroup (group: Array<Pending<Op>>): Promise<void> {
     try {
       await this.commit(group.length === 1 ? (group[0] as Pending<Op>).ops : group.flatMap(p => p.ops))
       for (const p of group) p.resolve()

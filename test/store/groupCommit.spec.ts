@@ -18,6 +18,27 @@ describe('group commit', () => {
     assert.deepEqual(batches[1], ['d1'])
   })
 
+  it('writes one group at a time: what is asked while a batch is written goes in the next, after it', async () => {
+    const batches: string[][] = []
+    let inFlight = 0
+    let most = 0
+    let started: () => void = () => {}
+    const firstStarted = new Promise<void>(resolve => { started = resolve })
+    const group = new GroupCommit<string>(async ops => {
+      most = Math.max(most, ++inFlight)
+      started()
+      await new Promise(resolve => setTimeout(resolve, 5))
+      batches.push(ops)
+      inFlight--
+    })
+    const first = group.write(['k=1'])
+    await firstStarted
+    const later = [group.write(['k=2']), group.write(['k=3'])]
+    await Promise.all([first, ...later])
+    assert.equal(most, 1)
+    assert.deepEqual(batches, [['k=1'], ['k=2', 'k=3']])
+  })
+
   it('fails only the caller whose operations fail when the group batch is refused', async () => {
     const written: string[] = []
     const group = new GroupCommit<string>(async ops => {

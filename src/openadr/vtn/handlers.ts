@@ -149,8 +149,8 @@ export async function handleIncoming (ctx: VtnContext, service: OadrServiceName,
       const venID = venOf(ctx, message, peer)
       state.registered(venID)
       const pending = new Set(message.oadrPendingReports)
-      for (const [id, r] of state.requests) {
-        if (r.venID !== venID) continue
+      for (const r of state.requestsOf(venID)) {
+        const id = r.request.reportRequestID
         if (pending.has(id) && !r.confirmed) await state.putRequest({ ...r, confirmed: true })
         if (!pending.has(id) && message.type === 'oadrCanceledReport' && !r.cancelled) await state.putRequest({ ...r, cancelled: true })
       }

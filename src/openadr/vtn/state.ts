@@ -29,6 +29,16 @@ export class VtnState {
   /** VENs whose event set changed since they last received an oadrDistributeEvent. */
   readonly distributePending = new Set<string>()
   private reportSeq = 0
+  /**
+   * Indexes, so that a VEN's request costs the same whatever the number of VENs: events by the venIDs they
+   * name (events for groups are few and checked for every VEN) with their first-stored order, event
+   * responses by event, report requests by VEN.
+   */
+  private readonly eventOrder = new Map<string, number>()
+  private readonly eventsByVen = new Map<string, Set<string>>()
+  private readonly groupEvents = new Set<string>()
+  private readonly responsesByEvent = new Map<string, Map<string, EventResponseRecord>>()
+  private readonly requestsByVen = new Map<string, Set<string>>()
 
   constructor (
     readonly vtnID: string,
@@ -42,10 +52,10 @@ export class VtnState {
     for (const [k, v] of await this.store.entries<VenRegistration>('registrations')) this.registrations.set(k, v)
     for (const [k, v] of await this.store.entries<string>('bindings')) this.bindings.set(k, v)
     for (const [k, v] of await this.store.entries<string[]>('groups')) this.groups.set(k, v)
-    for (const [k, v] of await this.store.entries<VtnEventRecord>('events')) this.events.set(k, v)
-    for (const [k, v] of await this.store.entries<EventResponseRecord>('eventResponses')) this.eventResponses.set(k, v)
+    for (const [k, v] of await this.store.entries<VtnEventRecord>('events')) this.setEvent(k, v)
+    for (const [k, v] of await this.store.entries<EventResponseRecord>('eventResponses')) this.setEventResponse(k, v)
     for (const [k, v] of await this.store.entries<OadrReport[]>('offers')) this.offers.set(k, v)
-    for (const [k, v] of await this.store.entries<ReportRequestRecord>('requests')) this.requests.set(k, v)
+    for (const [k, v] of await this.store.entries<ReportRequestRecord>('requests')) this.setRequest(k, v)
     for (const [k, v] of await this.store.entries<OptRecord>('opts')) this.opts.set(k, v)
     for (const [k, v] of await this.store.entries<OadrMessage[]>('outbox')) this.outbox.set(k, v)
     // Whether a distribute reached a VEN before the restart is not recorded: sending it again is harmless.
@@ -116,14 +126,55 @@ export class VtnState {
     return [...out]
   }
 
-  /** Events a VEN should hold now: targeted at it and not yet over. */
+  /** Events a VEN should hold now: targeted at it and not yet over, in the order they were first stored. */
   liveEventsFor (venID: string): VtnEventRecord[] {
     const now = this.clock.now()
     const out: VtnEventRecord[] = []
-    for (const record of this.events.values()) {
-      if (now < eventEndMs(record.event) && this.isTargeted(record, venID)) out.push(record)
+    for (const ids of [this.eventsByVen.get(venID), this.groupEvents]) {
+      for (const id of ids ?? []) {
+        const record = this.events.get(id)
+        if (record !== undefined && !out.includes(record) && now < eventEndMs(record.event) && this.isTargeted(record, venID)) out.push(record)
+      }
     }
-    return out
+    return out.sort((a, b) => (this.eventOrder.get(a.event.eventDescriptor.eventID) ?? 0) - (this.eventOrder.get(b.event.eventDescriptor.eventID) ?? 0))
+  }
+
+  /** The VENs' answers to one event, in the order they first came. */
+  responsesOf (eventID: string): EventResponseRecord[] {
+    return [...this.responsesByEvent.get(eventID)?.values() ?? []]
+  }
+
+  /** A VEN's report requests, in the order they were first stored. */
+  requestsOf (venID: string): ReportRequestRecord[] {
+    return [...this.requestsByVen.get(venID) ?? []].flatMap(id => this.requests.get(id) ?? [])
+  }
+
+  private setEvent (eventID: string, record: VtnEventRecord): void {
+    const before = this.events.get(eventID)
+    for (const venID of before?.targets.venIDs ?? []) this.eventsByVen.get(venID)?.delete(eventID)
+    this.groupEvents.delete(eventID)
+    this.events.set(eventID, record)
+    if (!this.eventOrder.has(eventID)) this.eventOrder.set(eventID, this.eventOrder.size)
+    for (const venID of record.targets.venIDs ?? []) {
+      let ids = this.eventsByVen.get(venID)
+      if (ids === undefined) this.eventsByVen.set(venID, ids = new Set())
+      ids.add(eventID)
+    }
+    if ((record.targets.groupIDs?.length ?? 0) > 0) this.groupEvents.add(eventID)
+  }
+
+  private setEventResponse (key: string, r: EventResponseRecord): void {
+    this.eventResponses.set(key, r)
+    let byKey = this.responsesByEvent.get(r.eventID)
+    if (byKey === undefined) this.responsesByEvent.set(r.eventID, byKey = new Map())
+    byKey.set(key, r)
+  }
+
+  private setRequest (reportRequestID: string, r: ReportRequestRecord): void {
+    this.requests.set(reportRequestID, r)
+    let ids = this.requestsByVen.get(r.venID)
+    if (ids === undefined) this.requestsByVen.set(r.venID, ids = new Set())
+    ids.add(reportRequestID)
   }
 
   /** The event with its status as of now. */
@@ -142,14 +193,14 @@ export class VtnState {
   }
 
   async putEvent (record: VtnEventRecord): Promise<void> {
-    this.events.set(record.event.eventDescriptor.eventID, record)
+    this.setEvent(record.event.eventDescriptor.eventID, record)
     await this.store.put('events', record.event.eventDescriptor.eventID, record)
     for (const venID of this.venIDsOf(record)) if (this.registrations.has(venID)) this.distributePending.add(venID)
   }
 
   async putEventResponse (r: EventResponseRecord): Promise<void> {
     const key = r.eventID + sep + r.venID
-    this.eventResponses.set(key, r)
+    this.setEventResponse(key, r)
     await this.store.put('eventResponses', key, r)
   }
 
@@ -164,7 +215,7 @@ export class VtnState {
   }
 
   async putRequest (r: ReportRequestRecord): Promise<void> {
-    this.requests.set(r.request.reportRequestID, r)
+    this.setRequest(r.request.reportRequestID, r)
     await this.store.put('requests', r.request.reportRequestID, r)
   }
 

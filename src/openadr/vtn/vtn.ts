@@ -175,14 +175,14 @@ export class Vtn extends EventEmitter<VtnEvents> {
 
   /** The VENs' oadrCreatedEvent answers (optIn/optOut), for one event or all. */
   eventResponses (eventID?: string): EventResponseRecord[] {
-    return [...this.state.eventResponses.values()].filter(r => eventID === undefined || r.eventID === eventID)
+    return eventID === undefined ? [...this.state.eventResponses.values()] : this.state.responsesOf(eventID)
   }
 
   // ---- reports ----
 
   offeredReports (venID: string): OadrReport[] { return this.state.offers.get(venID) ?? [] }
   reportRequests (venID?: string): ReportRequestRecord[] {
-    return [...this.state.requests.values()].filter(r => venID === undefined || r.venID === venID)
+    return venID === undefined ? [...this.state.requests.values()] : this.state.requestsOf(venID)
   }
 
   /** Asks a VEN for a report (oadrCreateReport). */
