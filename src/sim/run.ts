@@ -22,7 +22,7 @@ import { powerRealKw } from '../openadr/model/common.js'
 import type { Matchmaking } from '../node/config.js'
 import { VirtualClock } from './virtualClock.js'
 import type { Window } from './customers.js'
-import { advertise, joinMesh, leadIntervals, marketContext, startNode, stopNode, type NodeSetup, type SimNode, type SimTransport } from './nodes.js'
+import { advertise, joinMesh, leadIntervals, marketContext, startNode, stopNode, transportOf, type NodeSetup, type SimNode, type SimTransport } from './nodes.js'
 import { planFailures, SimulationError, type FailureInit } from './failures.js'
 import { MeshCut } from './meshCut.js'
 import { agentFigures, summarise, type AgentFigures, type IntervalInput, type Summary } from './figures.js'
@@ -178,6 +178,7 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
         ...(init.killNode === undefined ? {} : { killNode: `${init.killNode.agentIndex}@${init.killNode.atFraction}` }),
         ...(init.partition === undefined ? {} : { partition: `${init.partition.fromFraction}-${init.partition.toFraction}` }),
         customersTotal: p.agents * p.customers,
+        transport: init.transport ?? transportOf({ customers: p.customers }),
         firstStart: new Date(firstStart).toISOString()
       },
       agents,
