@@ -258,24 +258,22 @@ export class Agent {
   liveEventIds (): string[] { return [...this.live.keys()] }
 
   /**
-   * What the node can still offer fellows over a window: what the ledger has not reserved of the flexibility of
-   * its customers in the market context that may cover (`mayCover`), those its live events hold included.
+   * What the node can still offer fellows over a window: the free flexibility of its customers in the market
+   * context that no live event has dispatched (a customer serves one event at a time) and that may cover.
    */
   async spareFlexibility (window: LedgerWindow & { marketContext: string }): Promise<FlexProfile> {
-    const ids = this.book.inMarket(window.marketContext).map(c => c.venId).filter(v => this.mayCover(v))
+    const busy = this.dispatchedExcept()
+    const ids = this.book.inMarket(window.marketContext).map(c => c.venId).filter(v => !busy.has(v) && this.mayCover(v))
     return await this.ledger.availableTotal(ids, window)
   }
 
   /**
-   * Whether a customer may take on a fellow's cover: it reported within two poll periods, and, when live events
-   * dispatch it, its latest reading is within tolerance of what they ask (one failed, ignoring or complying only
-   * partly would not deliver a cover either).
+   * Whether a customer may take on a fellow's cover: it reported within two poll periods (a customer that went
+   * silent during an event would deliver nothing; one that never reported yet is not judged).
    */
   private mayCover (venId: string): boolean {
-    const last = this.book.readings(venId, this.clock.now() - 2 * this.config.customerPollMs, this.clock.now()).at(-1)
-    if (last === undefined) return this.book.lastReadingMs(venId) === undefined
-    const setpoint = this.setpointAt(venId, last.atMs - 1)
-    return setpoint === undefined || Math.abs(last.kw - setpoint) <= this.config.toleranceKw
+    const now = this.clock.now()
+    return this.book.readings(venId, now - 2 * this.config.customerPollMs, now).length > 0 || this.book.lastReadingMs(venId) === undefined
   }
 
   /**
@@ -354,6 +352,15 @@ export class Agent {
     return out
   }
 
+  /** Customers the live events (other than `exceptEventId`) dispatched. */
+  private dispatchedExcept (exceptEventId?: string): Set<string> {
+    const out = new Set<string>()
+    for (const [eventId, { actor }] of this.live) {
+      if (eventId !== exceptEventId) for (const venId of Object.keys(actor.getSnapshot().context.plan?.setpointsKw ?? {})) out.add(venId)
+    }
+    return out
+  }
+
   /** Σ baseline of the customers in the request's market context, per interval (kW). */
   aggregateBaseline (request: DrRequest): number[] {
     const window = windowOf(request)
@@ -420,6 +427,7 @@ export class Agent {
       aggregateBaseline: request => this.aggregateBaseline(request),
       othersChangeKw: atMs => this.changesAt(atMs, eventId),
       othersRevisedAtMs: () => this.revisionsExcept(eventId),
+      othersDispatched: () => this.dispatchedExcept(eventId),
       interCoveredKw: index => this.live.get(eventId)?.actor.getSnapshot().context.intervals[index]?.interCoveredKw ?? 0,
       reliabilityUpdated: async (book) => {
         this.reliability = book

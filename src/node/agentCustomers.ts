@@ -260,19 +260,14 @@ export interface CustomerObservation {
   /** Forecast baseline of the interval (kW). */
   baselineKw: number
   setpointKw: number | undefined
-  /** Its latest reading in the interval so far (kW; of a customer other events dispatched too, its share), undefined when it has none (silent). */
+  /** Its latest reading in the interval so far (kW), undefined when it has none (silent). */
   latestKw: number | undefined
-  /** Mean of its readings in the interval so far (kW, likewise). */
+  /** Mean of its readings in the interval so far (kW). */
   meanKw: number | undefined
   /** Its latest reading was taken before its last new setpoint can have reached it: not to be judged on it. */
   pending: boolean
   /** Only other events dispatched it: they judge it, this event counts it at its baseline. */
   others: boolean
-  /**
-   * Of a customer only other events dispatched: its latest reading less their change, what it draws apart from
-   * them (about its baseline while it follows them). Tells whether it may take a share of this event too.
-   */
-  apartKw?: number
 }
 
 /** Per customer of the event's market context, what the checkpoint at `checkAtMs` has seen of it. */
@@ -288,16 +283,11 @@ export function observe (book: CustomerBook, request: DrRequest, plan: DispatchP
     // A reading stamped at the interval's start describes the period before it. The mean is the interval's
     // so far; the latest reading must be within the grace period.
     const readings = book.readings(c.venId, intervalStartMs, o.checkAtMs).filter(r => r.atMs > intervalStartMs)
-    const latest = readings.filter(r => r.atMs >= since).at(-1)
     if (setpointKw === undefined && others !== undefined) {
-      return { venId: c.venId, baselineKw, setpointKw, latestKw: undefined, meanKw: undefined, pending: false, others: true, ...(latest === undefined ? {} : { apartKw: latest.kw - others }) }
+      return { venId: c.venId, baselineKw, setpointKw, latestKw: undefined, meanKw: undefined, pending: false, others: true }
     }
-    // A customer several events dispatched owes each its share of its change: what it does differently from the
-    // sum of their setpoints is split between them in proportion to what each asked (as a meter splits it), so
-    // that a customer falling short is not made up twice.
-    const change = setpointKw === undefined ? 0 : setpointKw - baselineKw
-    const total = change + (others ?? 0)
-    const own = (kw: number): number => others === undefined ? kw : Math.abs(total) > 1e-6 ? baselineKw + (kw - baselineKw) * change / total : kw - others
+    const own = (kw: number): number => kw - (others ?? 0)
+    const latest = readings.filter(r => r.atMs >= since).at(-1)
     const revisedAtMs = Math.max(plan.revisedAtMs?.[c.venId] ?? -Infinity, o.othersRevisedAtMs?.get(c.venId) ?? -Infinity)
     return {
       venId: c.venId,
@@ -326,8 +316,8 @@ export function expectedFlowKw (c: CustomerObservation): number {
  * draw (`expectedFlowKw`) over the rest; at the checkpoint that closes the interval, its measured mean.
  * A dispatched customer without a reading inside the grace period is missing (and counted at its baseline,
  * i.e. not acting); a customer not dispatched and silent is counted at its baseline. Each event judges only
- * what is attributable to it: a customer other live events dispatched too counts for its share of what it
- * does (`observe`; a customer only the other events dispatched counts at its baseline, they judge it), and the cover
+ * what is attributable to it: a customer's change dispatched by another live event is taken out of its
+ * flow (a customer only the other events dispatched counts at its baseline, they judge it), and the cover
  * fellows committed to this event is what its own customers need not deliver. A dispatched customer whose
  * latest reading predates its new setpoint is not judged yet. Both invariants are checked by the chart.
  */

@@ -33,7 +33,7 @@ export interface DecisionComponents {
   clusterOf?: (venId: string) => number | undefined
   /**
    * Whether the customer may take on a fellow node's cover: the agent offers only customers that report and
-   * follow what the node's live events ask of them (a failed or ignoring one would deliver nothing). @default always
+   * follow what the node's live events ask of them (a silent, failed or ignoring one would deliver nothing). @default always
    */
   mayCover?: (venId: string) => boolean
 }
@@ -67,18 +67,14 @@ function requestedChange (request: DrRequest, baselineTotal: number[]): number[]
   return request.amountsKw.map((a, t) => request.signalType === 'delta' ? a : a - (baselineTotal[t] ?? 0))
 }
 
-/**
- * Customers an event may dispatch. A customer may serve several live events, each on its own reservation of
- * its flexibility (the ledger keeps them disjoint); a fellow's cover takes only those fit to cover.
- */
-function eligible (d: DecisionComponents, request: DrRequest): CustomerRecord[] {
-  const customers = d.book.inMarket(request.marketContext)
-  return request.origin === 'peer' && d.mayCover !== undefined ? customers.filter(c => (d.mayCover as (venId: string) => boolean)(c.venId)) : customers
+/** Whether an event may dispatch the customer: a fellow's cover takes only customers fit to cover. */
+function eligible (d: DecisionComponents, request: DrRequest, venId: string): boolean {
+  return request.origin !== 'peer' || (d.mayCover?.(venId) ?? true)
 }
 
-/** The opt decision over the customers eligible for the request, on what the ledger says is still free. */
-export async function decideOpt (d: DecisionComponents, request: DrRequest): Promise<OptDecision> {
-  const customers = eligible(d, request)
+/** The opt decision over the customers not `busy` with the node's other live events (a customer serves one at a time). */
+export async function decideOpt (d: DecisionComponents, request: DrRequest, busy: ReadonlySet<string> = new Set()): Promise<OptDecision> {
+  const customers = d.book.inMarket(request.marketContext).filter(c => !busy.has(c.venId) && eligible(d, request, c.venId))
   const rows = await Promise.all(customers.map(async c => await customerWindow(d, c, request)))
   const T = request.amountsKw.length
   const baselineTotal = zeros(T).map((_, t) => rows.reduce((s, r) => s + (r.baselineKw[t] ?? 0), 0))
@@ -106,7 +102,7 @@ export async function queryPeers (d: DecisionComponents, request: DrRequest, sig
 
 /** The optimal dispatch over the customers not excluded, reserved in the ledger (all or nothing). */
 export async function planDispatch (d: DecisionComponents, request: DrRequest, excluded: string[]): Promise<DispatchPlan> {
-  const customers = eligible(d, request).filter(c => !excluded.includes(c.venId) && d.book.dispatchable(c.venId))
+  const customers = d.book.inMarket(request.marketContext).filter(c => !excluded.includes(c.venId) && d.book.dispatchable(c.venId) && eligible(d, request, c.venId))
   const T = request.amountsKw.length
   const holder = holderOf(request.eventId)
   if (customers.length === 0) {
@@ -161,6 +157,8 @@ export interface IntraContext {
   othersChangeKw?: (atMs: number) => ReadonlyMap<string, number>
   /** Per customer, when the node's other live events last changed its setpoints (ms). @default none */
   othersRevisedAtMs?: () => ReadonlyMap<string, number>
+  /** Customers the node's other live events dispatched: not moved for this one. @default none */
+  othersDispatched?: () => ReadonlySet<string>
 }
 
 /** The largest make-up of a previous interval's energy, as a share of an interval's requested change. */
@@ -207,6 +205,7 @@ export async function intraMatch (d: DecisionComponents, request: DrRequest, pla
   }
   // With the customers' prior (Beta(9, 1)) for a start: a handful of customers is no statistic.
   const eventCompliance = (showing + reliabilityPrior.priorAlpha) / (judged + reliabilityPrior.priorAlpha + reliabilityPrior.priorBeta)
+  const elsewhere = ctx.othersDispatched?.() ?? new Set<string>()
   let soFarKw = 0
   const pool: RecoveryCustomer[] = customers.map((c, i) => {
     const row = rows[i] as Awaited<ReturnType<typeof customerWindow>>
@@ -214,10 +213,8 @@ export async function intraMatch (d: DecisionComponents, request: DrRequest, pla
     const base = row.baselineKw
     const setpointKw = plan.setpointsKw[c.venId] ?? base
     const dispatched = plan.setpointsKw[c.venId] !== undefined
-    // One only the node's other events dispatched may take a share of this one while it follows them.
-    const free = o?.others === true && o.apartKw !== undefined && Math.abs(o.apartKw - o.baselineKw) <= d.config.toleranceKw
-    const off = o === undefined || (o.others && !free) || (!o.others && o.latestKw === undefined) ||
-      (dispatched && !o.pending && Math.abs((o.latestKw ?? 0) - (o.setpointKw ?? 0)) > d.config.toleranceKw)
+    const off = o === undefined || o.others || o.latestKw === undefined ||
+      (dispatched && !o.pending && Math.abs(o.latestKw - (o.setpointKw ?? 0)) > d.config.toleranceKw)
     const known = reliabilityOf(book, c.venId, request.marketContext, reliabilityPrior).r
     // One following its setpoint has shown it complies; one not yet judged on what it was asked is expected
     // to do what the customers asked so far in this event did.
@@ -245,7 +242,7 @@ export async function intraMatch (d: DecisionComponents, request: DrRequest, pla
     return {
       customerId: c.venId,
       reliability,
-      candidate: !off && d.book.dispatchable(c.venId),
+      candidate: !off && !elsewhere.has(c.venId) && d.book.dispatchable(c.venId),
       setpointKw,
       minKw: base.map((b, k) => b - (row.flex.flexDownKw[k] ?? 0)),
       maxKw: base.map((b, k) => b + (row.flex.flexUpKw[k] ?? 0)),

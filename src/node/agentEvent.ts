@@ -86,6 +86,8 @@ export interface EventWiring {
   othersChangeKw: (atMs: number) => ReadonlyMap<string, number>
   /** Per customer, when the node's other live events last changed its setpoints (ms). */
   othersRevisedAtMs: () => ReadonlyMap<string, number>
+  /** Customers the node's other live events dispatched. */
+  othersDispatched: () => ReadonlySet<string>
   /** Cover fellows committed to this event for interval `index` so far (kW, signed like a deviation). */
   interCoveredKw: (index: number) => number
 }
@@ -109,7 +111,7 @@ export function eventImplementations (w: EventWiring) {
       waitUntil: fromPromise<WaitUntilOutput, WaitUntilInput>(async ({ input, signal }) => await w.waitUntil(input, signal)),
       decideOpt: fromPromise<OptDecision, { request: DrRequest }>(async ({ input }) => {
         await w.afterPersist()
-        return await decideOpt(d, input.request)
+        return await decideOpt(d, input.request, w.othersDispatched())
       }),
       queryPeers: fromPromise<PeerOffer[], { request: DrRequest }>(async ({ input, signal }) => {
         await w.afterPersist()
@@ -117,7 +119,8 @@ export function eventImplementations (w: EventWiring) {
       }),
       planDispatch: fromPromise<DispatchPlan, PlanInput>(async ({ input }) => {
         await w.afterPersist()
-        return await planDispatch(d, input.request, input.excluded)
+        // A customer serves one live event at a time: its readings then tell each event plainly how it does.
+        return await planDispatch(d, input.request, [...input.excluded, ...w.othersDispatched()])
       }),
       notifyCustomers: fromPromise<NotifyResult, NotifyInput>(async ({ input }) => {
         await w.afterPersist()
@@ -143,7 +146,7 @@ export function eventImplementations (w: EventWiring) {
       intraMatch: fromPromise<IntraResult, IntraInput>(async ({ input }) => {
         await w.afterPersist()
         const detectedAtMs = (input.measurement as Measurement & { measuredAtMs?: number }).measuredAtMs ?? d.clock.now()
-        const result = await intraMatch(d, input.request, input.plan, input.measurement, { interCoveredKw: w.interCoveredKw, othersChangeKw: w.othersChangeKw, othersRevisedAtMs: w.othersRevisedAtMs })
+        const result = await intraMatch(d, input.request, input.plan, input.measurement, { interCoveredKw: w.interCoveredKw, othersChangeKw: w.othersChangeKw, othersRevisedAtMs: w.othersRevisedAtMs, othersDispatched: w.othersDispatched })
         const decidedAtMs = d.clock.now()
         const checkMs = input.request.intervalMs / d.config.checksPerInterval
         const revision = 1 + Math.max(0, Math.floor((d.clock.now() - input.request.startMs) / checkMs))

@@ -4,7 +4,7 @@ import { defaultConfig } from '../../src/node/config.js'
 import type { DrRequest } from '../../src/machines/drEventTypes.js'
 import type { InterMatchmakingPort } from '../../src/node/interMatchmaking.js'
 import { ManualClock } from '../../src/util/clock.js'
-import { acceptingFellows } from './agentFixtures.js'
+import { acceptingFellows, Community, enrol, removeDir, simCustomers, startNode, tempDir, type Running } from './agentFixtures.js'
 
 const MARKET = 'http://market.example/ctx'
 const START = Date.UTC(2026, 0, 1, 12)
@@ -44,5 +44,35 @@ describe('agent inter matchmaking: no cover loops (hop limit and path carried th
     const old = coverEvent(['A'], 2)
     delete old.peer?.path
     assert.deepEqual(onwardRoute(old, 'B'), { hopLimit: 1, path: ['A', 'B'] })
+  })
+})
+
+describe('agent inter matchmaking: what a node offers fellows', function () {
+  this.timeout(30_000)
+  let node: Running | undefined
+  let dir = ''
+  afterEach(async () => {
+    await node?.stop()
+    node = undefined
+    await removeDir(dir)
+  })
+
+  it('offers the flexibility of customers that report, not of one that went silent', async () => {
+    dir = await tempDir()
+    const clock = new ManualClock(START)
+    const customers = simCustomers(4)
+    const community = new Community(customers, clock)
+    node = await startNode(dir, community, clock)
+    await enrol(node.url, customers)
+    await community.reportOnce(node.url, true)
+    const window = { marketContext: MARKET, startMs: START + 60_000, intervalMs: 60_000, intervals: 2 }
+    assert.deepEqual((await node.agent.spareFlexibility(window)).flexDownKw, [8, 8], 'every customer can shed 2 kW')
+    // ven-03 stops reporting; the others go on, one poll period (1 s in the fixture) after another.
+    community.silent.add('ven-03')
+    for (let k = 0; k < 3; k++) {
+      clock.advance(1_000)
+      await community.reportOnce(node.url, true)
+    }
+    assert.deepEqual((await node.agent.spareFlexibility(window)).flexDownKw, [6, 6], 'the silent customer is not offered')
   })
 })
