@@ -38,5 +38,19 @@ export function htmlOf (doc: RunDocument, tolerance: number): string {
 }
 
 export function consoleSummary (doc: RunDocument): string {
-  return doc.runs.map(r => `${summaryTable(`strategy ${r.strategy}`, r.agents, r.summary)}\nwall ${(r.wallMs / 1000).toFixed(1)} s, peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB`).join('\n\n')
+  const tables = doc.runs.map(r => `${summaryTable(`strategy ${r.strategy}`, r.agents, r.summary)}\nwall ${(r.wallMs / 1000).toFixed(1)} s, peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB`).join('\n\n')
+  const injected = injectedFailures(doc.parameters)
+  return injected === '' ? tables : `${injected}\n\n${tables}`
+}
+
+/** The node killed and the partition of a run, as a line of the console summary ('' when neither). */
+export function injectedFailures (parameters: RunDocument['parameters']): string {
+  const parts: string[] = []
+  const kill = parameters.killNode
+  if (typeof kill === 'string') {
+    const [index, fraction] = kill.split('@')
+    parts.push(`agent-${index ?? '?'} killed at ${fraction ?? '?'} of the event`)
+  }
+  if (typeof parameters.partition === 'string') parts.push(`mesh cut between even and odd agents over ${parameters.partition} of each event`)
+  return parts.length === 0 ? '' : `injected: ${parts.join('; ')}`
 }

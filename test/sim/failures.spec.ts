@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { planFailures, reachable, SimulationError } from '../../src/sim/failures.js'
 import { seededRandom } from '../../src/util/random.js'
+import { injectedFailures } from '../../src/sim/report.js'
 
 const window = { startMs: 1_000_000, intervalMs: 900_000, intervals: 16 }
 const ids = Array.from({ length: 200 }, (_, i) => `v${i}`)
@@ -30,5 +31,11 @@ describe('sim/failures', () => {
     assert.equal(reachable(plan, 0, 1, during), false)
     assert.equal(reachable(plan, 0, 2, during), true)
     assert.equal(reachable(plan, 0, 1, window.startMs), true)
+  })
+
+  it('the summary names the node killed and the partition a run had, and nothing when it had neither', () => {
+    assert.equal(injectedFailures({ killNode: '1@0.6', partition: '0.25-0.5' }),
+      'injected: agent-1 killed at 0.6 of the event; mesh cut between even and odd agents over 0.25-0.5 of each event')
+    assert.equal(injectedFailures({ agents: 4 }), '')
   })
 })
