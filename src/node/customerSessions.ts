@@ -4,9 +4,9 @@
  * dispatched in), persisted on every transition (table `snapshots`, key `session:<venId>`) and restored on
  * start. A transition that only moves the time of the last report is not stored: on start each restored
  * session is told the newest reading the book holds, which is stored before the session hears of it.
- * The lapse deadlines are awaited through one durable-scheduler timer (kind `session-wait`) due at the
- * earliest of them, so a session restored after a crash lapses on time, and a report (which moves its
- * session's deadline later) costs no timer write. A lapsed customer is left out of dispatch (`dispatchable`).
+ * The lapse deadlines are awaited through one durable-scheduler timer (kind `session-wait`) kept at the
+ * earliest of them, so a session restored after a crash lapses on time, and a report costs a timer write
+ * only when it moves the earliest deadline. A lapsed customer is left out of dispatch (`dispatchable`).
  */
 import { createActor, fromPromise, type Actor, type SnapshotFrom } from 'xstate'
 import { pino, type Logger } from 'pino'
@@ -53,8 +53,9 @@ export class CustomerSessions {
   private readonly c: CustomerSessionsComponents
   private readonly log: Logger
   private readonly live = new Map<string, LiveSession>()
-  /** Each session's pending lapse deadline. */
+  /** Each session's pending lapse deadline, and how many sessions wait for each deadline. */
   private readonly waiters = new Map<string, Waiter>()
+  private readonly dueCounts = new Map<number, number>()
   /** Due time of the scheduler's lapse timer, when armed. */
   private armedMs: number | undefined
   private unsubscribe: (() => void) | undefined
@@ -73,12 +74,10 @@ export class CustomerSessions {
       this.armedMs = undefined
       for (const [venId, w] of this.waiters) {
         if (w.dueMs > fire.firedAtMs) continue
-        this.waiters.delete(venId)
+        this.removeWaiter(venId, w)
         w.resolve({ firedAtMs: fire.firedAtMs })
       }
-      let next = Infinity
-      for (const w of this.waiters.values()) next = Math.min(next, w.dueMs)
-      if (next < Infinity) await this.armLapseTimer(next)
+      await this.rearm()
     })
     for (const persisted of await this.table.values({ gte: snapshotKey(''), lt: snapshotKey('\uffff') })) {
       if (this.c.book.get(persisted.venId) === undefined) {
@@ -176,16 +175,50 @@ export class CustomerSessions {
     if (wait.dueMs <= this.c.clock.now()) return { firedAtMs: this.c.clock.now() }
     let waiter: Waiter | undefined
     const promise = new Promise<WaitUntilOutput>(resolve => { waiter = { dueMs: wait.dueMs, resolve } })
-    this.waiters.set(venId, waiter as Waiter)
-    signal.addEventListener('abort', () => { if (this.waiters.get(venId) === waiter) this.waiters.delete(venId) })
-    // A later deadline needs no write: the timer fires at the earliest, and re-arms for the next one.
-    if (this.armedMs === undefined || wait.dueMs < this.armedMs) await this.armLapseTimer(wait.dueMs)
+    const replaced = this.addWaiter(venId, waiter as Waiter)
+    signal.addEventListener('abort', () => {
+      if (this.removeWaiter(venId, waiter as Waiter) && this.armedMs === wait.dueMs && !this.dueCounts.has(wait.dueMs)) {
+        this.rearm().catch((err: unknown) => { this.log.error({ err }, 'arming the lapse timer failed') })
+      }
+    })
+    const earliestGone = replaced !== undefined && replaced === this.armedMs && !this.dueCounts.has(replaced)
+    if (this.armedMs === undefined || wait.dueMs < this.armedMs || earliestGone) await this.rearm()
     return await promise
   }
 
-  private async armLapseTimer (dueMs: number): Promise<void> {
-    this.armedMs = dueMs
-    await this.c.scheduler.schedule({ id: lapseTimerId, kind: 'session-wait', dueMs })
+  /** Makes `w` the session's wait; returns the deadline of the wait it replaces. */
+  private addWaiter (venId: string, w: Waiter): number | undefined {
+    const old = this.waiters.get(venId)
+    if (old !== undefined) this.dropDue(old.dueMs)
+    this.waiters.set(venId, w)
+    this.dueCounts.set(w.dueMs, (this.dueCounts.get(w.dueMs) ?? 0) + 1)
+    return old?.dueMs
+  }
+
+  private removeWaiter (venId: string, w: Waiter): boolean {
+    if (this.waiters.get(venId) !== w) return false
+    this.waiters.delete(venId)
+    this.dropDue(w.dueMs)
+    return true
+  }
+
+  private dropDue (dueMs: number): void {
+    const left = (this.dueCounts.get(dueMs) ?? 1) - 1
+    if (left > 0) this.dueCounts.set(dueMs, left)
+    else this.dueCounts.delete(dueMs)
+  }
+
+  /**
+   * Moves the lapse timer to the earliest deadline. Moved as reports push deadlines back, it fires only when
+   * a session does lapse: a timer that fired for nothing would cost a step of a simulation's clock.
+   */
+  private async rearm (): Promise<void> {
+    let next: number | undefined
+    for (const dueMs of this.dueCounts.keys()) if (next === undefined || dueMs < next) next = dueMs
+    if (next === this.armedMs) return
+    this.armedMs = next
+    if (next === undefined) await this.c.scheduler.cancel(lapseTimerId)
+    else await this.c.scheduler.schedule({ id: lapseTimerId, kind: 'session-wait', dueMs: next })
   }
 }
 
