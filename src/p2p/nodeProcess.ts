@@ -3,10 +3,12 @@
  * settings that `adrmesh node` re-runs itself with (bin/node) and that the mesh benchmark gives its node
  * processes. Both are read only when a process starts, so they cannot be applied from inside a running node.
  *
- * Measured with `npm run bench -- mesh --only processes` (N = 20, largest node process after the traffic):
- * Node's defaults ~114 MB RSS; a 1 MB young generation ~106 MB; + --optimize-for-size ~94 MB (the old
- * generation grew to twice its live size before a full collection); + the malloc settings ~86 MB. Of that,
- * ~45 MB are the node binary's own pages, shared with every other Node process on the host.
+ * Measured with `npm run bench -- mesh --only processes` (N = 20, largest node process after the traffic, host
+ * loaded by other work): a 1 MB young generation alone 105-113 MB RSS; + --optimize-for-size ~94 MB (the old
+ * generation had grown to twice its ~21 MB live size before a full collection); + the malloc settings ~86 MB.
+ * Of that, ~45 MB are the node binary's own pages, shared with every other Node process on the host. Tried and
+ * not kept: --single-threaded(-gc), --v8-pool-size=1 (no gain), --compact-on-every-full-gc (~1 MB),
+ * --lite-mode (no WebAssembly, which @libp2p/noise loads).
  */
 
 /**
