@@ -98,14 +98,13 @@ describe('sim/run: a small seeded simulation over real nodes', function () {
 
   // Issue 6 asks ≥ 99 % of intervals within ±5 % and ≥ 99 % of the energy. This seeded run gives 100 % and
   // 99.3 % here, but the 4-node mesh is not bit-for-bit reproducible from machine to machine (CI measured 98.9 %
-  // of the energy on an earlier build), and other seeds land at 94–100 % and 99.0 %: the test holds the figures
-  // the system reaches on any machine, the issue's note records the targets' state.
-  it('full beats none by far and comes near the targets (≥ 90 % of intervals within ±5 %, ≥ 98 % of energy)', () => {
+  // of the energy on an earlier build): the test lets one interval of the 16 miss and holds 98.5 % of the energy.
+  it('full beats none by far and meets the tolerance (≥ 15 of 16 intervals within ±5 %, ≥ 98.5 % of energy)', () => {
     const full = results.full!.summary
     const none = results.none!.summary
     assert.ok(full.energyDelivered > none.energyDelivered + 0.2 && full.withinTolerance > none.withinTolerance + 0.5,
       `full ${JSON.stringify(full)} none ${JSON.stringify(none)}`)
-    assert.ok(full.withinTolerance >= 0.9, `within tolerance ${full.withinTolerance}`)
-    assert.ok(full.energyDelivered >= 0.98, `energy ${full.energyDelivered}`)
+    assert.ok(full.withinTolerance >= 15 / 16, `within tolerance ${full.withinTolerance}`)
+    assert.ok(full.energyDelivered >= 0.985, `energy ${full.energyDelivered}`)
   })
 })
