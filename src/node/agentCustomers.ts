@@ -7,7 +7,7 @@
  * Series on a customer's forecast grid are read at each event interval's start; a series shorter than the
  * window repeats its last value (a single value is a constant).
  */
-import type { Store } from '../store/index.js'
+import type { Store, StoreOp, WriteBehind } from '../store/index.js'
 import { Table } from '../store/index.js'
 import type { CustomerCapabilities } from '../machines/customerSession.js'
 import type { DispatchPlan, DrRequest, Measurement } from '../machines/drEventTypes.js'
@@ -37,6 +37,16 @@ export type CustomerActivity =
   | { kind: 'capabilities', venId: string, capabilities: CustomerCapabilities, marketContexts: string[] }
   | { kind: 'reported', venId: string, atMs: number }
   | { kind: 'deregistered', venId: string }
+
+/** How a change of the book is stored. */
+export interface BookWriteOptions {
+  /**
+   * The change is durable elsewhere already (the customer VTN's stored report, which `CustomerVtn.recover()`
+   * replays on start): it is stored with the book's next bulk write, not before the call returns.
+   * @default false
+   */
+  replayable?: boolean
+}
 
 export class CustomerError extends Error {
   constructor (message: string) {
@@ -71,7 +81,12 @@ export class CustomerBook {
   /** Whether dispatch may choose the customer (the agent leaves lapsed sessions out). @default always */
   dispatchable: (venId: string) => boolean = () => true
 
-  constructor (private readonly store: Store, private readonly tailLength = 256) {}
+  /** Readings and records are written behind, in bulk (at the latest per 15 min of readings' time). */
+  private readonly writes: WriteBehind
+
+  constructor (private readonly store: Store, private readonly tailLength = 256) {
+    this.writes = store.writeBehind()
+  }
 
   private get customers (): Table<CustomerRecord> { return this.store.table<CustomerRecord>('customers') }
   private get reports (): Table<Reading> { return this.store.table<Reading>('reports') }
@@ -120,19 +135,19 @@ export class CustomerBook {
     if (venId === '' || venId.includes('\0')) throw new CustomerError(`invalid venID ${JSON.stringify(venId)}`)
     const existing = this.byId.get(venId)
     const record: CustomerRecord = { venId, venName, marketContexts, registeredAtMs: existing?.registeredAtMs ?? atMs, capabilities: existing?.capabilities ?? null }
-    await this.customers.put(venId, record)
+    await this.writes.write([this.customers.putOp(venId, record)])
     this.byId.set(venId, record)
     this.changed()
     this.emit({ kind: 'registered', venId, venName, marketContexts, atMs })
     return record
   }
 
-  async setCapabilities (venId: string, capabilities: CustomerCapabilities, marketContexts?: string[]): Promise<CustomerRecord> {
+  async setCapabilities (venId: string, capabilities: CustomerCapabilities, marketContexts?: string[], options: BookWriteOptions = {}): Promise<CustomerRecord> {
     const existing = this.byId.get(venId)
     if (existing === undefined) throw new CustomerError(`unknown customer ${venId}`)
     checkCapabilities(capabilities)
     const record = { ...existing, capabilities, marketContexts: marketContexts ?? existing.marketContexts }
-    await this.customers.put(venId, record)
+    await this.commit([this.customers.putOp(venId, record)], options)
     this.byId.set(venId, record)
     this.changed()
     this.emit({ kind: 'capabilities', venId, capabilities, marketContexts: record.marketContexts })
@@ -141,7 +156,7 @@ export class CustomerBook {
 
   async deregister (venId: string): Promise<boolean> {
     if (!this.byId.has(venId)) return false
-    await this.customers.del(venId)
+    await this.writes.write([this.customers.delOp(venId)])
     this.byId.delete(venId)
     this.sortedIds = null
     this.changed()
@@ -150,11 +165,11 @@ export class CustomerBook {
   }
 
   /**
-   * Stores readings before acknowledging them; a reading already stored (same customer and time) is kept once.
-   * A reading newer than the customer's latest updates its error profile, in the same batch (so a replayed
-   * reading is not counted twice).
+   * Stores readings before acknowledging them (unless `replayable`); a reading already stored (same customer
+   * and time) is kept once. A reading newer than the customer's latest updates its error profile, in the same
+   * batch (so a replayed reading is not counted twice).
    */
-  async record (readings: Reading[]): Promise<void> {
+  async record (readings: Reading[], options: BookWriteOptions = {}): Promise<void> {
     for (const r of readings) {
       if (!this.byId.has(r.venId)) throw new CustomerError(`unknown customer ${r.venId}`)
       if (!Number.isFinite(r.kw) || !Number.isFinite(r.atMs) || r.atMs < 0) throw new CustomerError(`invalid reading for ${r.venId}`)
@@ -170,11 +185,15 @@ export class CustomerBook {
       if (expected === undefined) continue
       profiled.set(r.venId, { ...c, profile: updateProfile(c.profile ?? emptyProfile(), [expected], [r.kw]) })
     }
-    await this.store.batch([...readings.map(r => this.reports.putOp(readingKey(r), r)), ...[...profiled.values()].map(c => this.customers.putOp(c.venId, c))])
+    const ops = [...readings.map(r => this.reports.putOp(readingKey(r), r)), ...[...profiled.values()].map(c => this.customers.putOp(c.venId, c))]
+    await this.commit(ops, options, readings.reduce((newest, r) => Math.max(newest, r.atMs), 0))
     for (const c of profiled.values()) this.byId.set(c.venId, c)
     for (const r of readings) {
       const tail = this.tails.get(r.venId) ?? []
-      if (!tail.some(x => x.atMs === r.atMs)) {
+      if (r.atMs > (tail.at(-1)?.atMs ?? -Infinity)) {
+        tail.push(r)
+        if (tail.length > this.tailLength) tail.shift()
+      } else if (!tail.some(x => x.atMs === r.atMs)) {
         tail.push(r)
         tail.sort((a, b) => a.atMs - b.atMs)
         if (tail.length > this.tailLength) tail.shift()
@@ -186,8 +205,15 @@ export class CustomerBook {
     for (const [venId, atMs] of newest) this.emit({ kind: 'reported', venId, atMs })
   }
 
+  /** Stages or writes `ops` as `options` say; `atMs` is the clock time they describe. */
+  private async commit (ops: StoreOp[], options: BookWriteOptions, atMs?: number): Promise<void> {
+    if (options.replayable === true) this.writes.stage(ops, atMs)
+    else await this.writes.write(ops)
+  }
+
   /** Every stored reading of a customer in [fromMs, toMs), from the store (not only the in-memory tail). */
   async history (venId: string, fromMs: number, toMs: number): Promise<Reading[]> {
+    await this.writes.flush()
     const from = Math.max(0, Math.ceil(fromMs))
     return await this.reports.values({
       gte: readingKey({ venId, atMs: from, kw: 0 }),

@@ -6,7 +6,8 @@
  * oadrCreatedEvent answers it, and a later optOut reaches the agent as `customerOptedOut`. What customers
  * report (reportNames.ts) feeds the customer book: registrations and market contexts, telemetry readings,
  * forecasts and capabilities. The VTN stores a report before the book records it, so on start `recover()`
- * replays every stored registration and report into the book (idempotently): none acknowledged is lost.
+ * replays every stored registration and report into the book (idempotently): none acknowledged is lost, and
+ * the book stores what reports tell it in bulk, behind (`replayable`), not per report.
  */
 import type { Logger } from 'pino'
 import { join } from 'node:path'
@@ -260,7 +261,7 @@ export class CustomerVtn implements CustomerChannel {
     const venId = stored.venID
     if (parsed.kind === 'telemetry') {
       const readings = parsed.readings.map(r => ({ venId, ...r }))
-      if (readings.length > 0) this.update(async book => { await book.record(readings) })
+      if (readings.length > 0) this.update(async book => { await book.record(readings, { replayable: true }) })
       return
     }
     if (parsed.kind === 'forecast') this.forecasts.set(venId, parsed)
@@ -269,7 +270,7 @@ export class CustomerVtn implements CustomerChannel {
     const forecast = this.forecasts.get(venId)
     if (forecast === undefined) return
     const capabilities = capabilitiesOf(forecast, this.scalars.get(venId) ?? {})
-    if (capabilities !== null) this.update(async book => { if (book.get(venId) !== undefined) await book.setCapabilities(venId, capabilities) })
+    if (capabilities !== null) this.update(async book => { if (book.get(venId) !== undefined) await book.setCapabilities(venId, capabilities, undefined, { replayable: true }) })
   }
 
   private update (change: (book: CustomerBook) => Promise<void>): void {

@@ -14,8 +14,10 @@ import { Level } from 'level'
 import type { AbstractSublevel } from 'abstract-level'
 import { Table, type StoreOp } from './table.js'
 import { GroupCommit } from './groupCommit.js'
+import { WriteBehind, type WriteBehindInit } from './writeBehind.js'
 
 export { Table, type StoreOp, type RangeOptions } from './table.js'
+export { WriteBehind, type WriteBehindInit } from './writeBehind.js'
 
 /** The tables of the store, by what they hold. */
 export const tableNames = [
@@ -53,6 +55,7 @@ export class Store {
   private db: Root | undefined
   private tables = new Map<TableName, Table<unknown>>()
   private group: GroupCommit<LevelOp> | undefined
+  private readonly writeBehinds: WriteBehind[] = []
 
   constructor (init: StoreInit) {
     this.dataDir = init.dataDir
@@ -79,6 +82,7 @@ export class Store {
   }
 
   async stop (): Promise<void> {
+    if (this.isOpen) for (const w of this.writeBehinds) await w.flush()
     await this.group?.drain()
     await this.db?.close()
   }
@@ -88,6 +92,13 @@ export class Store {
     const table = this.tables.get(name)
     if (table === undefined) throw new StoreClosedError(`the store is not open (table '${name}')`)
     return table as Table<V>
+  }
+
+  /** Writes staged in memory and committed in bulk (`WriteBehind`), flushed at the latest when the store stops. Valid across restarts. */
+  writeBehind (init: WriteBehindInit = {}): WriteBehind {
+    const w = new WriteBehind(this, init)
+    this.writeBehinds.push(w)
+    return w
   }
 
   /** Commits every operation or none, across tables. */
