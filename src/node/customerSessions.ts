@@ -2,8 +2,11 @@
  * One customer-session actor (src/machines/customerSession.ts) per customer: fed by the customer book's
  * activity (registration, capabilities, readings, deregistration) and by the agent (events the customer is
  * dispatched in), persisted on every transition (table `snapshots`, key `session:<venId>`) and restored on
- * start. A transition that only moves the time of the last report is not stored: on start each restored
- * session is told the newest reading the book holds, which is stored before the session hears of it.
+ * start. A report to a session that is reporting does not go through the statechart: it only pushes back
+ * the deadline its `reporting` state waits for (a plain field, `lastSeenMs`); the statechart hears of
+ * reports only when they change its state (a lapsed or new session). Neither that nor a new forecast
+ * (capabilities) is stored: on start each restored session is told the newest reading and the capabilities
+ * the book holds, which the book replays from the VTN's stored reports before the sessions start.
  * The lapse deadlines are awaited through one durable-scheduler timer (kind `session-wait`) kept at the
  * earliest of them, so a session restored after a crash lapses on time, and a report costs a timer write
  * only when it moves the earliest deadline. A lapsed customer is left out of dispatch (`dispatchable`).
@@ -40,9 +43,15 @@ export interface SessionView {
 type SessionActor = Actor<typeof customerSessionMachine>
 type SessionSnapshot = SnapshotFrom<typeof customerSessionMachine>
 interface PersistedSession { venId: string, snapshot: unknown }
-/** What a stored snapshot holds besides the time of the last report (context fields are replaced, never mutated). */
-interface StoredShape { value: string, context: Omit<SessionSnapshot['context'], 'lastReportMs'> }
-interface LiveSession { actor: SessionActor, queue: Promise<void>, stored: StoredShape | undefined }
+/** What a stored snapshot holds besides the time of the last report and the capabilities (context fields are replaced, never mutated). */
+interface StoredShape { value: string, context: Omit<SessionSnapshot['context'], 'lastReportMs' | 'capabilities'> }
+interface LiveSession {
+  actor: SessionActor
+  queue: Promise<void>
+  stored: StoredShape | undefined
+  /** Newest report the statechart was not told of (it was reporting and stays so). */
+  lastSeenMs: number
+}
 interface Waiter { dueMs: number, resolve: (out: WaitUntilOutput) => void }
 
 const snapshotKey = (venId: string): string => `session:${venId}`
@@ -58,6 +67,8 @@ export class CustomerSessions {
   private readonly dueCounts = new Map<number, number>()
   /** Due time of the scheduler's lapse timer, when armed. */
   private armedMs: number | undefined
+  /** The lapse timer's last move that a report caused. */
+  private pushedBack: Promise<void> = Promise.resolve()
   private unsubscribe: (() => void) | undefined
 
   constructor (init: CustomerSessionsInit, components: CustomerSessionsComponents) {
@@ -89,6 +100,8 @@ export class CustomerSessions {
       // At once, before the restored deadline's wait can settle: reports newer than the snapshot move it.
       const lastReadingMs = this.c.book.lastReadingMs(persisted.venId)
       if (lastReadingMs !== undefined && lastReadingMs > snapshot.context.lastReportMs) session.actor.send({ type: 'REPORT', atMs: lastReadingMs })
+      const c = this.c.book.get(persisted.venId)
+      if (c !== undefined && c.capabilities !== null) session.actor.send({ type: 'CAPABILITIES', capabilities: c.capabilities, marketContexts: c.marketContexts })
     }
     for (const c of this.c.book.all()) {
       if (this.live.has(c.venId)) continue
@@ -113,7 +126,7 @@ export class CustomerSessions {
     const state = snap.matches('registration')
       ? 'registration'
       : snap.matches('deregistered') ? 'deregistered' : snap.matches({ registered: { reports: 'lapsed' } }) ? 'lapsed' : 'reporting'
-    return { state, participating: snap.context.events, lastReportMs: snap.context.lastReportMs }
+    return { state, participating: snap.context.events, lastReportMs: Math.max(snap.context.lastReportMs, this.live.get(venId)?.lastSeenMs ?? -Infinity) }
   }
 
   /** A customer no session knows of (not yet registered) may be dispatched; a lapsed one may not. */
@@ -127,9 +140,10 @@ export class CustomerSessions {
     for (const venId of previous) if (!venIds.includes(venId)) this.live.get(venId)?.actor.send({ type: 'EVENT_RELEASED', eventId })
   }
 
-  /** Resolves once every session transition so far is stored. */
+  /** Resolves once every session transition so far, and the lapse timer's last move, is stored. */
   async settled (): Promise<void> {
     await Promise.all([...this.live.values()].map(async s => await s.queue))
+    await this.pushedBack
   }
 
   private activity (e: CustomerActivity): void {
@@ -137,6 +151,10 @@ export class CustomerSessions {
     if (session === undefined) {
       if (e.kind !== 'registered') return
       session = this.spawn(e.venId)
+    }
+    if (e.kind === 'reported' && this.pushBack(e.venId, e.atMs + this.graceMs)) {
+      session.lastSeenMs = Math.max(session.lastSeenMs, e.atMs)
+      return
     }
     const send = session.actor.send.bind(session.actor)
     if (e.kind === 'registered') send({ type: 'REGISTERED', venName: e.venName, marketContexts: e.marketContexts, atMs: e.atMs })
@@ -149,7 +167,7 @@ export class CustomerSessions {
     const actor = createActor(customerSessionMachine.provide({
       actors: { waitUntil: fromPromise<WaitUntilOutput, WaitUntilInput>(async ({ input, signal }) => await this.waitUntil(venId, input, signal)) }
     }), { input: { venId, graceMs: this.graceMs, registeredAtMs: this.c.clock.now() }, ...(snapshot === undefined ? {} : { snapshot }) })
-    const session: LiveSession = { actor, queue: Promise.resolve(), stored: undefined }
+    const session: LiveSession = { actor, queue: Promise.resolve(), stored: undefined, lastSeenMs: -Infinity }
     this.live.set(venId, session)
     actor.subscribe({
       next: snap => {
@@ -184,6 +202,24 @@ export class CustomerSessions {
     const earliestGone = replaced !== undefined && replaced === this.armedMs && !this.dueCounts.has(replaced)
     if (this.armedMs === undefined || wait.dueMs < this.armedMs || earliestGone) await this.rearm()
     return await promise
+  }
+
+  /**
+   * Moves the deadline of the session's pending lapse wait to `dueMs` if later; false when it has none (it is
+   * not reporting, or its wait has just fired), and the statechart must hear of the report.
+   */
+  private pushBack (venId: string, dueMs: number): boolean {
+    const w = this.waiters.get(venId)
+    if (w === undefined) return false
+    if (dueMs <= w.dueMs) return true
+    const before = w.dueMs
+    this.dropDue(before)
+    w.dueMs = dueMs
+    this.dueCounts.set(dueMs, (this.dueCounts.get(dueMs) ?? 0) + 1)
+    if (before === this.armedMs && !this.dueCounts.has(before)) {
+      this.pushedBack = this.rearm().catch((err: unknown) => { this.log.error({ err }, 'arming the lapse timer failed') })
+    }
+    return true
   }
 
   /** Makes `w` the session's wait; returns the deadline of the wait it replaces. */
@@ -223,7 +259,7 @@ export class CustomerSessions {
 }
 
 function storedShape (snap: SessionSnapshot): StoredShape {
-  const { lastReportMs: _, ...context } = snap.context
+  const { lastReportMs: _, capabilities: __, ...context } = snap.context
   return { value: JSON.stringify(snap.value), context }
 }
 

@@ -36,6 +36,12 @@ export interface CustomerVtnInit {
    * @default 3
    */
   answerPolls?: number
+  /**
+   * Store customers' reports behind, in bulk, once the oldest not yet stored is this old (clock ms): a crash
+   * then loses that window's reports (`VtnInit.reportsBehindMs`; simulations at scale).
+   * @default undefined (each report stored before it is acknowledged)
+   */
+  reportsBehindMs?: number
 }
 
 export interface CustomerVtnComponents {
@@ -91,7 +97,8 @@ export class CustomerVtn implements CustomerChannel {
       vtnID: init.vtnID,
       dataDir: join(init.dataDir, 'vtn'),
       pollFreqMs: init.pollFreqMs,
-      requestReports: (venID, offered) => requestCustomerReports(offered, randomUUID, { nowMs: components.clock.now(), key: venID })
+      requestReports: (venID, offered) => requestCustomerReports(offered, randomUUID, { nowMs: components.clock.now(), key: venID }),
+      ...(init.reportsBehindMs === undefined ? {} : { reportsBehindMs: init.reportsBehindMs })
     }, { clock: components.clock })
     this.vtn.on('registered', reg => { this.update(async book => { await book.register(reg.venID, reg.venName ?? reg.venID, book.get(reg.venID)?.marketContexts ?? [], reg.registeredAtMs) }) })
     this.vtn.on('deregistered', venID => { this.update(async book => { await book.deregister(venID) }) })

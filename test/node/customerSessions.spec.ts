@@ -116,7 +116,42 @@ describe('customer sessions: one persisted session actor per customer', function
     assert.equal(s.get('ven-00')?.state, 'lapsed')
   })
 
-  it('deregistering ends the session and deletes its snapshot', async () => {
+  it('a new forecast stores no snapshot; reports keep a session reporting through many grace periods', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1, 12))
+    const customers = simCustomers(2)
+    const community = new Community(customers, clock)
+    node = await startNode(dir, community, clock)
+    await enrol(node.url, customers)
+    await community.reportOnce(node.url, true)
+    await node.agent.sessions.settled()
+    type Stored = { snapshot: { context: { capabilities: { baselineKw: number[] } | null } } }
+    const snapshot = async (): Promise<Stored | undefined> => await node?.agent.store.table<Stored>('snapshots').get('session:ven-00')
+    const before = await snapshot()
+    const caps = node.agent.book.get('ven-00')?.capabilities
+    assert.ok(caps != null)
+    await node.agent.book.setCapabilities('ven-00', { ...caps, baselineKw: caps.baselineKw.map(kw => kw + 1) }, undefined, { replayable: true })
+    await node.agent.sessions.settled()
+    assert.deepEqual(await snapshot(), before)
+    for (let i = 0; i < 6; i++) {
+      clock.advance(GRACE / 2)
+      await node.agent.scheduler.runDue()
+      await community.reportOnce(node.url, true)
+    }
+    const s = await sessions(node)
+    assert.equal(s.get('ven-00')?.state, 'reporting')
+    assert.equal((s.get('ven-00') as unknown as { lastReportMs: number }).lastReportMs, clock.now())
+    assert.deepEqual(node.agent.scheduler.pending().filter(t => t.kind === 'session-wait').map(t => t.dueMs), [clock.now() + GRACE])
+    // Silent from now on: it lapses at the deadline its last report set.
+    community.silent.add('ven-00')
+    clock.advance(GRACE - 1)
+    await node.agent.scheduler.runDue()
+    assert.equal((await sessions(node)).get('ven-00')?.state, 'reporting')
+    clock.advance(1)
+    await node.agent.scheduler.runDue()
+    assert.equal((await sessions(node)).get('ven-00')?.state, 'lapsed')
+  })
+
+    it('deregistering ends the session and deletes its snapshot', async () => {
     const clock = new ManualClock(Date.UTC(2026, 0, 1, 12))
     const customers = simCustomers(2)
     node = await startNode(dir, new Community(customers, clock), clock)

@@ -97,6 +97,13 @@ export interface VtnInit {
    * @default requestTelemetry
    */
   requestReports?: (venID: string, offered: OadrReport[]) => OadrReportRequest[]
+  /**
+   * Store received reports behind, in bulk, once the oldest not yet stored is this old (clock ms), instead of
+   * each before it is acknowledged. A crash then loses the reports acknowledged in that window: for
+   * simulations at scale, whose processes do not crash.
+   * @default undefined (each report stored before its oadrUpdatedReport)
+   */
+  reportsBehindMs?: number
 }
 
 export interface VtnComponents {
