@@ -136,8 +136,10 @@ export class CustomerSessions {
 
   /** The customers an event dispatches now; those it no longer dispatches are released. */
   eventDispatches (eventId: string, venIds: readonly string[], previous: readonly string[]): void {
-    for (const venId of venIds) if (!previous.includes(venId)) this.live.get(venId)?.actor.send({ type: 'EVENT_ASSIGNED', eventId })
-    for (const venId of previous) if (!venIds.includes(venId)) this.live.get(venId)?.actor.send({ type: 'EVENT_RELEASED', eventId })
+    const before = new Set(previous)
+    const now = new Set(venIds)
+    for (const venId of venIds) if (!before.has(venId)) this.live.get(venId)?.actor.send({ type: 'EVENT_ASSIGNED', eventId })
+    for (const venId of previous) if (!now.has(venId)) this.live.get(venId)?.actor.send({ type: 'EVENT_RELEASED', eventId })
   }
 
   /** Resolves once every session transition so far, and the lapse timer's last move, is stored. */

@@ -37,11 +37,12 @@ export interface CustomerVtnInit {
    */
   answerPolls?: number
   /**
-   * Store customers' reports behind, in bulk, once the oldest not yet stored is this old (clock ms): a crash
-   * then loses that window's reports (`VtnInit.reportsBehindMs`; simulations at scale).
-   * @default undefined (each report stored before it is acknowledged)
+   * Keep each customer report in the VTN's store before acknowledging it, for `recover()` to replay: what
+   * the book had not written yet (its readings, profiles and forecasts, written in bulk) survives a crash.
+   * Without (simulations at scale, whose nodes do not crash), a crash loses the book's unwritten window.
+   * @default true
    */
-  reportsBehindMs?: number
+  storeReports?: boolean
 }
 
 export interface CustomerVtnComponents {
@@ -98,7 +99,7 @@ export class CustomerVtn implements CustomerChannel {
       dataDir: join(init.dataDir, 'vtn'),
       pollFreqMs: init.pollFreqMs,
       requestReports: (venID, offered) => requestCustomerReports(offered, randomUUID, { nowMs: components.clock.now(), key: venID }),
-      ...(init.reportsBehindMs === undefined ? {} : { reportsBehindMs: init.reportsBehindMs })
+      ...(init.storeReports === undefined ? {} : { storeReports: init.storeReports })
     }, { clock: components.clock })
     this.vtn.on('registered', reg => { this.update(async book => { await book.register(reg.venID, reg.venName ?? reg.venID, book.get(reg.venID)?.marketContexts ?? [], reg.registeredAtMs) }) })
     this.vtn.on('deregistered', venID => { this.update(async book => { await book.deregister(venID) }) })

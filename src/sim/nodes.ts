@@ -103,8 +103,9 @@ export async function startNode (i: number, s: NodeSetup): Promise<SimNode> {
     reportGraceMs: 900_000,
     timeScale: clock.timeScale
   }
-  // No simulated node crashes (--kill-node stops one): its customers' reports are stored in bulk, per interval.
-  const customerVtn = new CustomerVtn({ vtnID: nodeId, dataDir: config.dataDir, pollFreqMs: pollMs, reportsBehindMs: s.intervalMs }, { clock, logger: silent })
+  // No simulated node crashes (--kill-node stops one): what its customers report is stored by the book, in
+  // bulk, not also by the VTN report by report.
+  const customerVtn = new CustomerVtn({ vtnID: nodeId, dataDir: config.dataDir, pollFreqMs: pollMs, storeReports: false }, { clock, logger: silent })
   const upstream = new UpstreamVen({ upstreamUrl: 'local://utility', venName: `agent-${i}`, telemetryPeriodMs: pollMs, pollFreqMs: pollMs },
     { clock, logger: silent, sender: localSender(s.utility.handler) })
   // The port `adrmesh node` gives its agent (src/node/mesh.ts): forwarding rules, fallback to the next fellow

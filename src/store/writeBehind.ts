@@ -18,22 +18,19 @@ export interface WriteBehindInit {
   maxOps?: number
 }
 
-/** One write: a put or delete of `key` in `table`. */
-export interface KeyedOp { table: string, key: string }
-
-/** What a write-behind needs of the store: an atomic batch. */
-export interface BatchTarget<Op extends KeyedOp = StoreOp> {
-  batch: (ops: Op[]) => Promise<void>
+/** What a write-behind needs of the store. */
+export interface BatchTarget {
+  batch: (ops: StoreOp[]) => Promise<void>
 }
 
-export class WriteBehind<Op extends KeyedOp = StoreOp> {
+export class WriteBehind {
   private readonly everyMs: number
   private readonly maxOps: number
-  private staged = new Map<string, Op>()
+  private staged = new Map<string, StoreOp>()
   private oldestMs: number | undefined
   private flushing: Promise<void> | undefined
 
-  constructor (private readonly target: BatchTarget<Op>, init: WriteBehindInit = {}) {
+  constructor (private readonly target: BatchTarget, init: WriteBehindInit = {}) {
     this.everyMs = init.everyMs ?? 900_000
     this.maxOps = init.maxOps ?? 20_000
   }
@@ -42,7 +39,7 @@ export class WriteBehind<Op extends KeyedOp = StoreOp> {
   get size (): number { return this.staged.size }
 
   /** Stages `ops` (made at clock time `atMs`, when known); commits in the background when due and no commit is running. */
-  stage (ops: readonly Op[], atMs?: number): void {
+  stage (ops: readonly StoreOp[], atMs?: number): void {
     for (const op of ops) this.staged.set(`${op.table}\0${op.key}`, op)
     if (atMs !== undefined) this.oldestMs = Math.min(this.oldestMs ?? atMs, atMs)
     if (this.flushing !== undefined) return
@@ -53,7 +50,7 @@ export class WriteBehind<Op extends KeyedOp = StoreOp> {
   }
 
   /** Stages `ops` and resolves once they, and everything staged before, are committed. */
-  async write (ops: readonly Op[]): Promise<void> {
+  async write (ops: readonly StoreOp[]): Promise<void> {
     this.stage(ops)
     await this.flush()
   }

@@ -29,8 +29,8 @@ export class VtnState {
   /** VENs whose event set changed since they last received an oadrDistributeEvent. */
   readonly distributePending = new Set<string>()
   private reportSeq = 0
-  /** Reports are stored behind (`VtnInit.reportsBehindMs`), not before `addReport` resolves. */
-  reportsBehind = false
+  /** `VtnInit.storeReports`. */
+  storeReports = true
   /**
    * Indexes, so that a VEN's request costs the same whatever the number of VENs: events by the venIDs they
    * name (events for groups are few and checked for every VEN) with their first-stored order, event
@@ -223,8 +223,7 @@ export class VtnState {
 
   async addReport (stored: StoredReport): Promise<void> {
     const key = [stored.venID, stored.report.reportRequestID, String(stored.receivedAtMs).padStart(15, '0'), String(this.reportSeq++).padStart(9, '0')].join(sep)
-    if (this.reportsBehind) this.store.putBehind('reports', key, stored, stored.receivedAtMs)
-    else await this.store.put('reports', key, stored)
+    if (this.storeReports) await this.store.put('reports', key, stored)
   }
 
   async readReports (venID: string, reportRequestID?: string): Promise<StoredReport[]> {

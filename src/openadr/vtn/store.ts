@@ -9,7 +9,6 @@ import { mkdir } from 'node:fs/promises'
 import { Level } from 'level'
 import type { AbstractSublevel } from 'abstract-level'
 import { GroupCommit } from '../../store/groupCommit.js'
-import { WriteBehind } from '../../store/writeBehind.js'
 
 type Sublevel = AbstractSublevel<Level<string, unknown>, string | Buffer | Uint8Array, string, unknown>
 type LevelOp =
@@ -23,27 +22,17 @@ export interface VtnStore {
   start: () => Promise<void>
   stop: () => Promise<void>
   put: (table: VtnTable, key: string, value: unknown) => Promise<void>
-  /** Like `put`, but written behind, in bulk, by clock time `atMs` (`LevelVtnStore`'s `reportsBehindMs`); read back only after it is written. */
-  putBehind: (table: VtnTable, key: string, value: unknown, atMs: number) => void
   del: (table: VtnTable, key: string) => Promise<void>
   /** Every entry of a table, in key order (optionally those whose key starts with `prefix`). */
   entries: <V>(table: VtnTable, prefix?: string) => Promise<Array<[string, V]>>
 }
 
-interface VtnOp { type: 'put', table: VtnTable, key: string, value: unknown }
-
 export class LevelVtnStore implements VtnStore {
   private db: Level<string, unknown> | undefined
   private readonly subs = new Map<VtnTable, Sublevel>()
   private group: GroupCommit<LevelOp> | undefined
-  private readonly behind: WriteBehind<VtnOp>
 
-  /** `behindMs`: what `putBehind` stages is written once the oldest is this old (clock ms), and before reads and stop. */
-  constructor (private readonly dataDir: string, behindMs = 900_000) {
-    this.behind = new WriteBehind<VtnOp>({
-      batch: async ops => { await this.group?.write(ops.map(op => ({ type: 'put', key: op.key, value: op.value, sublevel: this.sub(op.table) }))) }
-    }, { everyMs: behindMs })
-  }
+  constructor (private readonly dataDir: string) {}
 
   async start (): Promise<void> {
     await mkdir(this.dataDir, { recursive: true })
@@ -59,7 +48,6 @@ export class LevelVtnStore implements VtnStore {
   }
 
   async stop (): Promise<void> {
-    if (this.db !== undefined) await this.behind.flush()
     await this.group?.drain()
     await this.db?.close()
     this.db = undefined
@@ -79,12 +67,7 @@ export class LevelVtnStore implements VtnStore {
     await this.group?.write([{ type: 'del', key, sublevel: this.sub(table) }])
   }
 
-  putBehind (table: VtnTable, key: string, value: unknown, atMs: number): void {
-    this.behind.stage([{ type: 'put', table, key, value }], atMs)
-  }
-
   async entries<V>(table: VtnTable, prefix?: string): Promise<Array<[string, V]>> {
-    await this.behind.flush()
     const range = prefix === undefined ? {} : { gte: prefix, lt: `${prefix}\uffff` }
     return await this.sub(table).iterator(range).all() as Array<[string, V]>
   }
@@ -102,7 +85,6 @@ export class MemoryVtnStore implements VtnStore {
   }
 
   async put (table: VtnTable, key: string, value: unknown): Promise<void> { this.table(table).set(key, structuredClone(value)) }
-  putBehind (table: VtnTable, key: string, value: unknown): void { this.table(table).set(key, structuredClone(value)) }
   async del (table: VtnTable, key: string): Promise<void> { this.table(table).delete(key) }
   async entries<V>(table: VtnTable, prefix?: string): Promise<Array<[string, V]>> {
     return [...this.table(table).entries()]

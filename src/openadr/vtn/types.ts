@@ -98,12 +98,11 @@ export interface VtnInit {
    */
   requestReports?: (venID: string, offered: OadrReport[]) => OadrReportRequest[]
   /**
-   * Store received reports behind, in bulk, once the oldest not yet stored is this old (clock ms), instead of
-   * each before it is acknowledged. A crash then loses the reports acknowledged in that window: for
-   * simulations at scale, whose processes do not crash.
-   * @default undefined (each report stored before its oadrUpdatedReport)
+   * Store each received report (before its oadrUpdatedReport), to be read back with `readReports`. Without,
+   * reports are only handed on (the `report` event): for an owner that keeps what they say itself.
+   * @default true
    */
-  reportsBehindMs?: number
+  storeReports?: boolean
 }
 
 export interface VtnComponents {

@@ -46,9 +46,9 @@ export class Vtn extends EventEmitter<VtnEvents> {
     this.vtnID = init.vtnID
     this.clock = components.clock ?? systemClock
     this.senderFor = components.senderFor
-    const store = init.dataDir === undefined ? new MemoryVtnStore() : new LevelVtnStore(init.dataDir, init.reportsBehindMs)
+    const store = init.dataDir === undefined ? new MemoryVtnStore() : new LevelVtnStore(init.dataDir)
     this.state = new VtnState(init.vtnID, store, this.clock, init.nearWindowMs ?? 900_000, components.newId ?? randomUUID)
-    this.state.reportsBehind = init.reportsBehindMs !== undefined
+    this.state.storeReports = init.storeReports ?? true
     this.context = {
       state: this.state,
       pollFreqMs: init.pollFreqMs ?? 10_000,

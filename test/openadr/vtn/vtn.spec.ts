@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { cp, mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ManualClock } from '../../../src/util/clock.js'
@@ -144,45 +144,22 @@ describe('VTN service', () => {
     await vtn.stop()
   })
 
-  it('stores reports behind when told (reportsBehindMs): a crash image holds them only once the window has passed; a stop stores them', async () => {
-    const clock = new ManualClock(t0)
-    const update = (registered: OadrMessage, atMs: number): OadrMessage => ({
-      type: 'oadrUpdateReport', requestID: 'u', venID: 'ven-1', oadrReports: [{
-        reportRequestID: registered.type === 'oadrRegisteredReport' ? registered.oadrReportRequests[0]?.reportRequestID as string : '',
-        reportSpecifierID: 'telemetry-usage', reportName: 'TELEMETRY_USAGE', createdDateTimeMs: atMs,
-        intervals: [{ dtstartMs: atMs, durationMs: minute, payloads: [{ rID: 'site-power', value: atMs === t0 ? 1 : 2 }] }]
-      }]
-    })
-    // What a SIGKILL would leave: a copy of the LevelDB files while the VTN runs.
-    const crashImage = async (): Promise<number> => {
-      const image = join(dir, `image-${clock.now()}`)
-      await cp(join(dir, 'vtn'), image, { recursive: true })
-      const reopened = new Vtn({ vtnID: 'vtn', dataDir: image }, { clock })
-      await reopened.start()
-      const n = (await reopened.readReports('ven-1')).length
-      await reopened.stop()
-      return n
-    }
-    const vtn = new Vtn({ vtnID: 'vtn', dataDir: join(dir, 'vtn'), reportsBehindMs: 15 * minute }, { clock })
+  it('with storeReports false, acknowledges a report and hands it on without storing it', async () => {
+    const vtn = new Vtn({ vtnID: 'vtn', dataDir: dir, storeReports: false }, { clock: new ManualClock(t0) })
     await vtn.start()
     await register(vtn, 'ven-1')
     const registered = await call(vtn, 'EiReport', { type: 'oadrRegisterReport', requestID: 'rr', oadrReports: [telemetryOffer], venID: 'ven-1' })
-    assert.equal(code(await call(vtn, 'EiReport', update(registered, t0))), '200')
-    assert.equal(await crashImage(), 0, 'acknowledged, not stored yet')
-    clock.set(t0 + 15 * minute)
-    assert.equal(code(await call(vtn, 'EiReport', update(registered, clock.now()))), '200')
-    await new Promise(resolve => setTimeout(resolve, 50))
-    assert.equal(await crashImage(), 2, 'the window has passed: both stored in one batch')
-    clock.set(t0 + 16 * minute)
-    assert.equal(code(await call(vtn, 'EiReport', update(registered, clock.now()))), '200')
+    const reportRequestID = registered.type === 'oadrRegisteredReport' ? registered.oadrReportRequests[0]?.reportRequestID as string : ''
+    const handed: number[] = []
+    vtn.on('report', stored => { handed.push(stored.report.intervals?.[0]?.payloads[0]?.value as number) })
+    const updated = await call(vtn, 'EiReport', { type: 'oadrUpdateReport', requestID: 'u', venID: 'ven-1', oadrReports: [{ reportRequestID, reportSpecifierID: 'telemetry-usage', reportName: 'TELEMETRY_USAGE', createdDateTimeMs: t0, intervals: [{ dtstartMs: t0, durationMs: minute, payloads: [{ rID: 'site-power', value: 42 }] }] }] })
+    assert.equal(code(updated), '200')
+    assert.deepEqual(handed, [42])
+    assert.deepEqual(await vtn.readReports('ven-1'), [])
     await vtn.stop()
-    const again = new Vtn({ vtnID: 'vtn', dataDir: join(dir, 'vtn') }, { clock })
-    await again.start()
-    assert.equal((await again.readReports('ven-1')).length, 3)
-    await again.stop()
   })
 
-    it('delivers events targeted at a group to its members only', async () => {
+  it('delivers events targeted at a group to its members only', async () => {
     const vtn = new Vtn({ vtnID: 'vtn' }, { clock: new ManualClock(t0) })
     await vtn.start()
     for (const v of ['a', 'b', 'c']) await register(vtn, v)
