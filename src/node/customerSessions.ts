@@ -4,9 +4,10 @@
  * dispatched in), persisted on every transition (table `snapshots`, key `session:<venId>`) and restored on
  * start. A report to a session that is reporting does not go through the statechart: it only pushes back
  * the deadline its `reporting` state waits for (a plain field, `lastSeenMs`); the statechart hears of
- * reports only when they change its state (a lapsed or new session). Neither that nor a new forecast
- * (capabilities) is stored: on start each restored session is told the newest reading and the capabilities
- * the book holds, which the book replays from the VTN's stored reports before the sessions start.
+ * reports only when they change its state (a lapsed or new session). Likewise a session hears of its
+ * customer's capabilities when it has none or its market contexts change, not of each new forecast (the
+ * book holds the current one). Neither is stored: on start each restored session is told the newest
+ * reading and the capabilities the book holds (replayed from the VTN's stored reports, if it keeps them).
  * The lapse deadlines are awaited through one durable-scheduler timer (kind `session-wait`) kept at the
  * earliest of them, so a session restored after a crash lapses on time, and a report costs a timer write
  * only when it moves the earliest deadline. A lapsed customer is left out of dispatch (`dispatchable`).
@@ -157,6 +158,10 @@ export class CustomerSessions {
     if (e.kind === 'reported' && this.pushBack(e.venId, e.atMs + this.graceMs)) {
       session.lastSeenMs = Math.max(session.lastSeenMs, e.atMs)
       return
+    }
+    if (e.kind === 'capabilities') {
+      const known = session.actor.getSnapshot().context
+      if (known.capabilities !== null && known.marketContexts === e.marketContexts) return
     }
     const send = session.actor.send.bind(session.actor)
     if (e.kind === 'registered') send({ type: 'REGISTERED', venName: e.venName, marketContexts: e.marketContexts, atMs: e.atMs })
