@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { getHeapSpaceStatistics } from 'node:v8'
 import { MeshNode } from '../src/p2p/meshNode.js'
 import { pino } from 'pino'
 
@@ -39,6 +40,8 @@ export interface MemoryBreakdown {
   heapUsed: number
   /** Memory of Buffers and other C++ objects tied to JS objects. */
   external: number
+  /** Committed size of each V8 heap space that holds anything (new, old, code, large objects…). */
+  spaces: Record<string, number>
   /** Private anonymous pages: the V8 heap, malloc, thread stacks. */
   anonymous?: number
   /** Clean pages shared with other processes: the node binary and libraries, counted whole in each process's RSS. */
@@ -48,7 +51,8 @@ export interface MemoryBreakdown {
 export function memoryBreakdown (): MemoryBreakdown {
   const mb = (bytes: number): number => Number((bytes / 1048576).toFixed(1))
   const m = process.memoryUsage()
-  const out: MemoryBreakdown = { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external) }
+  const spaces = Object.fromEntries(getHeapSpaceStatistics().filter(s => s.space_size > 0).map(s => [s.space_name.replace(/_space$/, ''), mb(s.space_size)]))
+  const out: MemoryBreakdown = { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), spaces }
   try {
     const rollup = readFileSync('/proc/self/smaps_rollup', 'utf8')
     const kB = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN) * 1024

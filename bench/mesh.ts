@@ -72,7 +72,7 @@ const ANSWER: Record<Exclude<ChildCommand['type'], 'stop'>, ChildEvent['type']> 
 }
 
 async function processNode (bootstrap: string[], onArrival: Arrival): Promise<BenchNode> {
-  const child: ChildProcess = fork(join(here, '_meshNode.js'), [], {
+  const child: ChildProcess = fork(join(here, '..', 'bundle', '_meshNode.js'), [], {
     execArgv: [...childFlags, '--import', join(here, '..', 'src', 'util', 'polyfills.js')],
     env: { ...process.env, ...childEnv },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
