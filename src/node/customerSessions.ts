@@ -6,8 +6,9 @@
  * the deadline its `reporting` state waits for (a plain field, `lastSeenMs`); the statechart hears of
  * reports only when they change its state (a lapsed or new session). Likewise a session hears of its
  * customer's capabilities when it has none or its market contexts change, not of each new forecast (the
- * book holds the current one). Neither is stored: on start each restored session is told the newest
- * reading and the capabilities the book holds (replayed from the VTN's stored reports, if it keeps them).
+ * book holds the current one). Neither is stored, nor are capabilities in any snapshot: on start each
+ * restored session is told the newest reading and the capabilities the book holds (replayed from the VTN's
+ * stored reports, if it keeps them).
  * The lapse deadlines are awaited through one durable-scheduler timer (kind `session-wait`) kept at the
  * earliest of them, so a session restored after a crash lapses on time, and a report costs a timer write
  * only when it moves the earliest deadline. A lapsed customer is left out of dispatch (`dispatchable`).
@@ -182,7 +183,7 @@ export class CustomerSessions {
         const shape = storedShape(snap)
         if (!done && session.stored !== undefined && sameShape(session.stored, shape)) return
         session.stored = shape
-        const persisted = actor.getPersistedSnapshot()
+        const persisted = withoutCapabilities(actor.getPersistedSnapshot())
         session.queue = session.queue
           .then(async () => { await (done ? this.table.del(snapshotKey(venId)) : this.table.put(snapshotKey(venId), { venId, snapshot: persisted })) })
           .catch(err => { this.log.error({ err, venId }, 'persisting a customer session failed') })
@@ -263,6 +264,12 @@ export class CustomerSessions {
     if (next === undefined) await this.c.scheduler.cancel(lapseTimerId)
     else await this.c.scheduler.schedule({ id: lapseTimerId, kind: 'session-wait', dueMs: next })
   }
+}
+
+/** The customer's forecast (most of a snapshot's size) is left out: the book holds it and tells a restored session. */
+function withoutCapabilities (persisted: unknown): unknown {
+  const p = persisted as { context: SessionSnapshot['context'] }
+  return { ...p, context: { ...p.context, capabilities: null } }
 }
 
 function storedShape (snap: SessionSnapshot): StoredShape {
