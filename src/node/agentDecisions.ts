@@ -253,11 +253,14 @@ export async function intraMatch (d: DecisionComponents, request: DrRequest, pla
   const requestedKw = request.amountsKw.map((a, k) => request.signalType === 'setpoint' ? a : a + sumAt(rows, k))
   // The energy an interval closed short of (or over) is made up in the next one, within a small share of that
   // interval's requested change: what is settled per interval stays well inside its tolerance, and the event's
-  // energy comes out whole. (A failure late in an interval is otherwise never made up.)
+  // energy comes out whole. (A failure late in an interval is otherwise never made up.) Only a shortfall is made
+  // up: energy is settled interval by interval, so what an interval delivered beyond its request is not paid, and
+  // giving it back in the next one would only make that one short.
   const makeUpKw = [...(plan.makeUpKw ?? zeros(T))]
   if (m.final && t + 1 < T) {
     const room = makeUpShare * Math.abs((requestedKw[t + 1] ?? 0) - sumAt(rows, t + 1))
-    makeUpKw[t + 1] = Math.max(-room, Math.min(room, m.requestedKw - m.aggregateKw))
+    const short = Math.sign(m.aggregateKw - m.requestedKw) === Math.sign(sumAt(rows, t) - (requestedKw[t] ?? 0))
+    makeUpKw[t + 1] = short ? Math.max(-room, Math.min(room, m.requestedKw - m.aggregateKw)) : 0
   }
   const targetKw = requestedKw.map((r, k) => r + (ctx.interCoveredKw?.(k) ?? 0) + (makeUpKw[k] ?? 0))
   const result = recover({

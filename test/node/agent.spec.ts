@@ -122,6 +122,28 @@ describe('agent: a node with 20 customers on real HTTP and LevelDB', function ()
     assert.ok(Math.abs(compliant?.profile?.meanKw ?? 1) < 1e-6, `compliant ${compliant?.venId} profile ${JSON.stringify(compliant?.profile)}`)
   })
 
+  // Energy is settled interval by interval: what an interval delivered beyond its request is not paid.
+  for (const [label, kw, madeUp] of [['closed short', 4, true], ['closed beyond its request', -4, false]] as const) {
+    it(`make-up: an interval that ${label} ${madeUp ? 'is made up in the next one' : 'is not given back in the next one'}`, async () => {
+      const n = await boot()
+      const body = eventBody(n, 'ev-makeup', [-10, -10, -10])
+      await post(n.url, '/api/events', body)
+      await stepper.until('dispatch', () => n.community.dispatches.size > 0 ? true : undefined)
+      const customer = [...n.community.dispatches.keys()][0] as string
+      // After interval 0's last checkpoint inside it, too late to be corrected within the interval.
+      n.community.deviations.set(customer, { fromMs: body.startMs + 40_000, kw })
+      const e = await finished(n, 'ev-makeup')
+      assert.ok(kw > 0 ? e.intervals[0].deviationKw > 0.5 : e.intervals[0].deviationKw < -0.5, `interval 0: deviation ${e.intervals[0].deviationKw}`)
+      type Entry = { stateBefore: string, decision: { plan: { makeUpKw?: number[] }, timing: { intervalIndex: number, detectedAtMs: number } } }
+      const closing = (e.audit as Entry[]).find(a => a.stateBefore === 'active.intra' && a.decision.timing.intervalIndex === 0 && a.decision.timing.detectedAtMs >= body.startMs + INTERVAL)
+      assert.ok(closing !== undefined, 'intra ran at the checkpoint closing interval 0')
+      const makeUp = closing.decision.plan.makeUpKw?.[1] ?? 0
+      // A reduction made up means a lower target for interval 1.
+      if (madeUp) assert.ok(makeUp < 0, `make-up ${makeUp}`)
+      else assert.equal(makeUp, 0)
+    })
+  }
+
   it('two overlapping events never reserve the same flexibility twice', async () => {
     const n = await boot()
     // 20 customers × 2 kW down = 40 kW: the first takes 30, the second cannot have 30 more.
