@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { getHeapSpaceStatistics } from 'node:v8'
 import { MeshNode } from '../src/p2p/meshNode.js'
+import { HeapCollector } from '../src/p2p/nodeProcess.js'
 import { pino } from 'pino'
 
 export type ChildCommand =
@@ -69,6 +70,8 @@ export function preciseNowMs (): number {
 
 const SLOT_MS = 15 * 60_000
 let node: MeshNode | undefined
+/** As in `adrmesh node` (active with the node process flags the bench gives its children by default). */
+const heap = new HeapCollector()
 let dataDir: string | undefined
 let marketContext = ''
 
@@ -82,6 +85,7 @@ async function handle (cmd: ChildCommand): Promise<void> {
       node = new MeshNode({ dataDir, marketContexts: [marketContext], listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: cmd.bootstrap, requestRatePerSecond: 1000, requestBurst: 1000 },
         { log: pino({ level: 'error' }) })
       await node.start()
+      heap.start()
       node.adverts.onAdvert(a => { send({ type: 'advert', round: a.flexUpKw[0] ?? -1, from: a.peerId, atMs: preciseNowMs() }) })
       node.port.onCoverRequest(async req => ({ requestId: req.requestId, peerId: '', accepted: true, committedKw: req.amountsKw }))
       send({ type: 'started', peerId: node.peerId.toString(), addr: node.multiaddrs[0]!.toString() })
@@ -112,6 +116,7 @@ async function handle (cmd: ChildCommand): Promise<void> {
       return
     }
     case 'stop': {
+      heap.stop()
       await node?.stop()
       if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true })
       process.exit(0)

@@ -118,7 +118,17 @@ function percentile (values: number[], p: number): number {
 
 async function sleep (ms: number): Promise<void> { await new Promise(resolve => setTimeout(resolve, ms)) }
 
-interface CaseResult { reachMs: number[], missedRounds: number, rttMs: number[], rssMBPerNode: number, memory: MemoryBreakdown, readyS: number, quietS: number | undefined }
+interface CaseResult {
+  reachMs: number[]
+  missedRounds: number
+  rttMs: number[]
+  rssMBPerNode: number
+  memory: MemoryBreakdown
+  readyS: number
+  quietS: number | undefined
+  /** CPU time of the whole mesh per advert round (its background work included): a figure a loaded host does not inflate the way it does latencies. */
+  roundCpuMs: number
+}
 
 /** CPU of the whole mesh below which it has settled: 30 % of one core. */
 const QUIET_CPU_SHARE = 0.3
@@ -188,12 +198,14 @@ async function runMesh (n: number, make: typeof inProcessNode, rounds: number, r
     const quietS = await waitQuiet(async () => await cpuOf(nodes))
     const reachMs: number[] = []
     let missedRounds = 0
+    const cpuBefore = await cpuOf(nodes)
     for (let r = 0; r < rounds; r++) {
       const ms = await reachAll(r, 5000)
       if (ms === undefined) missedRounds++
       else reachMs.push(ms)
       await sleep(50)
     }
+    const roundCpuMs = (await cpuOf(nodes) - cpuBefore) / 1000 / rounds
     const random = seededRandom(5)
     const rttMs: number[] = []
     const requesters = Math.min(5, n - 1)
@@ -204,7 +216,7 @@ async function runMesh (n: number, make: typeof inProcessNode, rounds: number, r
       rttMs.push(...await requester.rtt(targets, requests))
     }
     const { mbPerNode: rssMBPerNode, memory } = await rssOf(nodes)
-    return { reachMs, missedRounds, rttMs, rssMBPerNode, memory, readyS, quietS }
+    return { reachMs, missedRounds, rttMs, rssMBPerNode, memory, readyS, quietS, roundCpuMs }
   } finally {
     await Promise.allSettled(nodes.map(async x => { await x.stop() }))
   }
@@ -266,7 +278,8 @@ export async function run (argv: string[]): Promise<void> {
     if (!json) {
       const rssNote = m.mode === 'processes' ? `max RSS per node process ${r.rssMBPerNode.toFixed(1)} MB (target 80 MB, ratio ${(r.rssMBPerNode / 80).toFixed(2)})` : `process RSS / N = ${r.rssMBPerNode.toFixed(1)} MB per node`
       const quiet = r.quietS === undefined ? `never settled (mesh CPU >= ${QUIET_CPU_SHARE * 100} % of a core for ${QUIET_TIMEOUT_MS / 1000} s)` : `settled ${r.quietS.toFixed(1)} s later`
-      console.log(`  ${m.mode}: ready in ${r.readyS.toFixed(1)} s, ${quiet}, ${r.missedRounds}/${rounds} adverts missed someone within 5 s, ${rssNote}`)
+      console.log(`  ${m.mode}: ready in ${r.readyS.toFixed(1)} s, ${quiet}, ${r.missedRounds}/${rounds} adverts missed someone within 5 s, ` +
+        `mesh CPU ${r.roundCpuMs.toFixed(1)} ms per advert round, ${rssNote}`)
       console.log(`  ${m.mode}: memory (MB) of ${m.mode === 'processes' ? 'the largest node process' : 'the process'}: ${JSON.stringify(r.memory)}`)
     }
   }

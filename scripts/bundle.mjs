@@ -15,7 +15,7 @@
  * twin under dist/, so files it finds relative to itself (the worker pool's worker entry) resolve as before.
  */
 import { build } from 'esbuild'
-import { readFile } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -37,6 +37,29 @@ const compiledTwinUrl = {
   }
 }
 
+/**
+ * libp2p's peer store sorts the addresses, protocols and metadata keys of each peer record it writes (and
+ * peer-record compares address lists) with String.prototype.localeCompare: ICU collation, which maps ~3 MB of
+ * ICU data and code into every node process (RSS) and is slow, on a path run at every identify. The order only
+ * has to be the same each time (a canonical form within one node's store, two lists sorted alike before
+ * comparing), so in the bundle these calls compare UTF-16 code units instead. The build fails if a listed file
+ * no longer has the call, so a dependency update cannot drop the change silently.
+ */
+const localeCompareFiles = /node_modules\/@libp2p\/(peer-store\/dist\/src\/utils\/(dedupe-addresses|to-peer-pb)|peer-record\/dist\/src\/peer-record\/utils)\.js$/
+const codeUnitCompare = {
+  name: 'code-unit-compare',
+  setup (b) {
+    b.onLoad({ filter: localeCompareFiles }, async args => {
+      const source = await readFile(args.path, 'utf8')
+      const contents = source.replace(/([\w.]+(?:\(\))?)\.localeCompare\(([\w.]+(?:\(\))?)\)/g, '__adrmeshCodeUnitCompare($1, $2)')
+      if (contents === source || contents.includes('localeCompare')) throw new Error(`${args.path}: localeCompare calls not found as expected`)
+      return { contents: `const __adrmeshCodeUnitCompare = (a, b) => a < b ? -1 : a > b ? 1 : 0;\n${contents}`, loader: 'js' }
+    })
+  }
+}
+
+// Chunk names change with their contents: start from an empty directory so old chunks do not pile up.
+await rm(outdir, { recursive: true, force: true })
 await build({
   entryPoints: { node: join(root, 'src', 'cli', 'node.ts'), _meshNode: join(root, 'bench', '_meshNode.ts') },
   outdir,
@@ -53,6 +76,6 @@ await build({
   external,
   // CommonJS dependencies inside an ES module bundle still call require() for Node's built-ins.
   banner: { js: "import { createRequire as __adrmeshRequire } from 'node:module'; const require = __adrmeshRequire(import.meta.url);" },
-  plugins: [compiledTwinUrl],
+  plugins: [compiledTwinUrl, codeUnitCompare],
   logLevel: 'warning'
 })

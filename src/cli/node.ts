@@ -14,6 +14,7 @@ import { UpstreamVen } from '../node/upstreamVen.js'
 import { WorkerPool } from '../node/workerPool.js'
 import { AgentDashboardView, Dashboard } from '../dashboard/index.js'
 import { AgentMesh } from '../node/mesh.js'
+import { HeapCollector } from '../p2p/nodeProcess.js'
 import { meshInitFromConfig } from '../node/meshConfig.js'
 import { UpstreamXmppConfigError, upstreamXmppOf } from '../node/upstreamXmpp.js'
 import { configHelp, ConfigError, loadConfig } from '../node/config.js'
@@ -86,6 +87,9 @@ export async function run (argv: string[]): Promise<number> {
     await pool.stop().catch(() => {})
     return 1
   }
+  // Active when bin/node started this process with src/p2p/nodeProcess.ts's flags (always, unless run otherwise).
+  const heap = new HeapCollector()
+  heap.start()
   log.info({ url: server.url, dataDir: config.dataDir, restored: agent.liveEventIds(), upstream: config.upstreamTransport === 'xmpp' ? config.upstreamJid : config.upstreamUrl }, 'node listening')
   if (mesh !== undefined) log.info({ peerId: mesh.peerId, multiaddrs: mesh.node.multiaddrs.map(String) }, 'mesh joined')
   const signal = await new Promise<string>(resolve => {
@@ -93,6 +97,7 @@ export async function run (argv: string[]): Promise<number> {
     process.once('SIGTERM', () => { resolve('SIGTERM') })
   })
   log.info({ signal }, 'shutting down')
+  heap.stop()
   await upstream?.stop()
   await mesh?.stop()
   await server.stop()

@@ -149,6 +149,19 @@ export async function createHost (init: HostInit, privateKey: PrivateKey, clock:
         allowPublishToZeroTopicPeers: true,
         globalSignaturePolicy: 'StrictSign',
         fastMsgIdFn: fastMessageId,
+        // A market's mesh is tens to a hundred nodes, nearly all connected to each other, and an advert is flood
+        // published to every topic peer. Each mesh peer forwarding it again mostly makes duplicates that every
+        // receiver still decrypts and decodes (at N = 50 the default degree of 6 to 12 was ~6 copies a node); a
+        // degree of 4 to 8 keeps paths to nodes the publisher is not connected to and halves that work, and
+        // gossip to 3 lazy peers a heartbeat is enough to repair a miss at this size.
+        D: 4,
+        Dlo: 3,
+        Dhi: 8,
+        Dscore: 2,
+        Dout: 2,
+        Dlazy: 3,
+        // Flood publishing to every topic peer encodes the message once instead of once per peer.
+        batchPublish: true,
         // An IDONTWANT is a frame to every mesh peer, costing about what the duplicate it might spare costs for
         // messages as small as adverts (and on a fast link it rarely arrives before the duplicate is sent).
         idontwantMinDataSize: MAX_ADVERT_BYTES,
