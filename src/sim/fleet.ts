@@ -62,6 +62,16 @@ interface Active {
 }
 
 const forecastNames = new Set<string>(forecastSeries)
+const forecastSteps = new Map<string, { series: ForecastSeries, k: number } | undefined>()
+
+/** The series and step of a forecast data point (`baselineKw.3`), undefined for others; parsed once per rID. */
+function forecastStep (rID: string): { series: ForecastSeries, k: number } | undefined {
+  if (forecastSteps.has(rID)) return forecastSteps.get(rID)
+  const [series, k] = rID.split('.')
+  const step = series !== undefined && k !== undefined && forecastNames.has(series) ? { series: series as ForecastSeries, k: Number(k) } : undefined
+  forecastSteps.set(rID, step)
+  return step
+}
 const forecastKey: Record<ForecastSeries, keyof CustomerProfile> = { baselineKw: 'forecastBaselineKw', flexUpKw: 'flexUpKw', flexDownKw: 'flexDownKw' }
 
 export class Fleet {
@@ -116,10 +126,11 @@ export class Fleet {
       const l = this.last.get(c.venId)
       const inWindow = a !== undefined && endMs > a.window.startMs && endMs <= a.window.startMs + (a.window.intervals + 1) * a.window.intervalMs
       if (inWindow && l !== undefined) return l.reports ? l.kw : undefined
-      return this.ambientAt(c, endMs).trueBaselineKw[0]
+      // The first step of a profile does not depend on the window's length: one step, not a forecast's worth.
+      return profileOf(c, { startMs: endMs, intervalMs: this.init.intervalMs, intervals: 1 }, this.init.seed).trueBaselineKw[0]
     }
-    const [series, k] = rID.split('.')
-    if (series !== undefined && k !== undefined && forecastNames.has(series)) return this.forecastAt(c, series as ForecastSeries, endMs, Number(k))
+    const step = forecastStep(rID)
+    if (step !== undefined) return this.forecastAt(c, step.series, endMs, step.k)
     return this.capability(c, rID as CapabilityPoint)
   }
 
