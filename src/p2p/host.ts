@@ -15,7 +15,7 @@ import { bootstrap } from '@libp2p/bootstrap'
 import { createTopicScoreParams } from '@libp2p/gossipsub/score'
 import type { RPC } from '@libp2p/gossipsub/message'
 import { toString } from 'uint8arrays'
-import { KEEP_ALIVE, type ConnectionGater, type PeerDiscovery, type PrivateKey, type PeerId } from '@libp2p/interface'
+import { KEEP_ALIVE, type ComponentLogger, type ConnectionGater, type Logger, type PeerDiscovery, type PrivateKey, type PeerId } from '@libp2p/interface'
 import type { Identify } from '@libp2p/identify'
 import type { Ping } from '@libp2p/ping'
 import type { Clock } from '../util/clock.js'
@@ -94,6 +94,27 @@ export function allowListGater (allowList: Set<string> | undefined, denied: Set<
   }
 }
 
+/**
+ * libp2p's own logs are `debug` loggers, and libp2p makes one per connection, stream and muxer whether or not
+ * `DEBUG` enables them: a closure, its property accessors and a scope chain each. At 50 nodes in one process
+ * (~3,000 connections) they were about 15 MB and 150,000 objects of the heap that every major collection marks.
+ * The node logs through pino; libp2p's logs are only for debugging libp2p itself, so they exist only when `DEBUG`
+ * asks for them.
+ */
+export function libp2pLogger (env: Record<string, string | undefined> = process.env): ComponentLogger | undefined {
+  if (env.DEBUG !== undefined && env.DEBUG !== '') return undefined
+  const silent: Logger = Object.assign(() => {}, {
+    error: () => {},
+    trace: () => {},
+    enabled: false,
+    newScope: () => silent
+  })
+  return { forComponent: () => silent }
+}
+
+/** Idle time after which TCP keepalive starts probing a connection (the kernel's probes then tell a vanished host). */
+const TCP_KEEPALIVE_DELAY_MS = 60_000
+
 export async function createHost (init: HostInit, privateKey: PrivateKey, clock: Clock): Promise<MeshLibp2p> {
   const hooks = directoryDhtHooks(clock)
   const discovery: Array<(components: any) => PeerDiscovery> = []
@@ -106,8 +127,14 @@ export async function createHost (init: HostInit, privateKey: PrivateKey, clock:
   const connectionProtector = init.psk === undefined ? undefined : (await import('@libp2p/pnet')).preSharedKey({ psk: init.psk })
   return await createLibp2p<MeshServices>({
     privateKey,
+    logger: libp2pLogger(),
     addresses: { listen: init.listen },
-    transports: [tcp()],
+    transports: [tcp({
+      inboundSocketInactivityTimeout: 0,
+      outboundSocketInactivityTimeout: 0,
+      dialOpts: { keepAlive: true, keepAliveInitialDelay: TCP_KEEPALIVE_DELAY_MS },
+      listenOpts: { keepAlive: true, keepAliveInitialDelay: TCP_KEEPALIVE_DELAY_MS }
+    })],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionProtector,
@@ -118,21 +145,19 @@ export async function createHost (init: HostInit, privateKey: PrivateKey, clock:
       inboundConnectionThreshold: init.maxConnections,
       maxIncomingPendingConnections: init.maxConnections
     },
-    // libp2p pings every connection (every 10 s by default) and aborts those whose ping fails. At 50 nodes on one
-    // host (~2,500 connections) that was 250 pings a second, and a ping fails for reasons that say nothing of the
-    // peer: its deadline (5 s at least) times this node's own event loop, and a ping stream is refused or reset
-    // when it meets a DHT ping. While 50 nodes joined one loaded process, 98 healthy connections were aborted
-    // within a second (35 nodes ended isolated); with a 30 s deadline, 164 still were, by resets. So pings only
-    // keep idle connections from @libp2p/tcp's 2-minute inactivity close: an exited peer's connection closes
-    // by itself (FIN/RST), and a hung one fails the request timeout and the requester moves to the next peer.
-    connectionMonitor: { pingInterval: 60_000, abortConnectionOnPingFailure: false },
+    // libp2p's connection monitor pings every connection on a new stream, all of a node's connections at once
+    // every interval, and aborting on a failed ping cut healthy connections (at 50 nodes in one loaded process
+    // 35 nodes ended isolated: a ping's deadline times this node's own event loop). Without aborting, its pings
+    // only kept idle connections from @libp2p/tcp's 2-minute inactivity close, and at 50 nodes their waves of
+    // ~3,000 streams took the whole CPU for 4-5 s each minute. So no monitor and no inactivity close: TCP
+    // keepalive probes an idle connection after a minute, a peer that exits closes its connections (FIN/RST),
+    // and a hung one fails the request timeout, the requester moving to the next peer.
+    connectionMonitor: { enabled: false },
     peerDiscovery: discovery,
     services: {
       identify: identify(),
-      // The connection monitor pings on this protocol too: with the default of one outbound ping stream per
-      // connection, a monitor ping and a DHT ping of the same connection could not both open. Two match the two
-      // inbound streams a peer accepts by default.
-      ping: ping({ maxOutboundStreams: 2 }),
+      // The DHT pings old routing-table contacts on it.
+      ping: ping(),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,
         clientMode: false,
@@ -160,6 +185,7 @@ export async function createHost (init: HostInit, privateKey: PrivateKey, clock:
         Dscore: 2,
         Dout: 2,
         Dlazy: 3,
+        gossipFactor: 0,
         // Flood publishing to every topic peer encodes the message once instead of once per peer.
         batchPublish: true,
         // An IDONTWANT is a frame to every mesh peer, costing about what the duplicate it might spare costs for

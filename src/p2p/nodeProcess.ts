@@ -15,7 +15,7 @@
  *
  * Between V8's own full collections the old generation holds up to ~10 MB of garbage over a ~15 MB live heap:
  * the memory reducer that should collect it when the process idles does not start in a mesh node, whose
- * gossipsub heartbeat and pings keep it from looking idle. `HeapCollector` runs a full collection every 15 s
+ * gossipsub heartbeat keeps it from looking idle. `HeapCollector` runs a full collection every 15 s
  * instead (5-10 ms each). Measured on the bench's 20 node processes after the traffic: 66.5-74.5 MB RSS right
  * after a collection against 67.8-78.9 MB before it; the bench's largest process, 77.2-77.8 MB with it (two runs)
  * against 78.1-81.4 MB without (three runs). --bytecode-old-age=1 on top of it made no difference (77.9 MB).

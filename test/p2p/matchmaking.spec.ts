@@ -8,7 +8,8 @@ import { forwardRequest } from '../../src/p2p/matchmaking.js'
 import { startMesh, MARKET_CONTEXT, recordingLog, waitUntil, type Mesh } from '../helpers/mesh.js'
 
 const SLOT = 15 * 60_000
-const TIMEOUT_MS = 1000
+// Long enough for a first request's stream negotiation on a loaded host (1 s was not), short enough for the tests that wait it out.
+const TIMEOUT_MS = 3000
 
 function coverRequest (requester: string, amountsKw: number[], over: Partial<CoverRequest> = {}): CoverRequest {
   const now = Date.now()
