@@ -22,6 +22,12 @@ export interface IntervalInput {
   interActions: number
   /** Virtual cost of the node's customers' deviation from their baselines in this interval. */
   cost: number
+  /**
+   * The flow the node's own customers could at best have reached toward the setpoint: all of their true
+   * flexibility that way, each acting as its hidden mode and the failures say (kW; the fleet's oracle, which no
+   * node has).
+   */
+  reachableKw: number
 }
 
 export interface IntervalFigure extends IntervalInput {
@@ -45,6 +51,12 @@ export interface AgentFigures {
   energyDeliveredKwh: number
   /** energyDeliveredKwh / energyRequestedKwh (1 when nothing was requested). */
   energyDelivered: number
+  /**
+   * The most of the requested energy the node's own customers could have delivered (`reachableKw`), as a share
+   * of it: below 1, no strategy of this node alone meets the request; well above `energyDelivered`, the node
+   * left flexibility unused.
+   */
+  energyReachable: number
   /** Share of the delivered energy that came from the node's own customers. */
   ownShare: number
   matchmaking: { intra: number, inter: number }
@@ -58,6 +70,8 @@ export interface Summary {
   energyRequestedKwh: number
   energyDeliveredKwh: number
   energyDelivered: number
+  /** The same oracle over every agent's customers (each node's own, not pooled across nodes). */
+  energyReachable: number
   ownShare: number
   matchmaking: { intra: number, inter: number }
   cost: number
@@ -73,6 +87,7 @@ export function agentFigures (input: AgentInput, init: FigureInit = {}): AgentFi
   let requestedKwh = 0
   let deliveredKwh = 0
   let ownKwh = 0
+  let reachableKwh = 0
   let intra = 0
   let inter = 0
   let cost = 0
@@ -86,6 +101,7 @@ export function agentFigures (input: AgentInput, init: FigureInit = {}): AgentFi
     requestedKwh += Math.abs(requestedDelta) * hours
     deliveredKwh += delivered * hours
     ownKwh += Math.min(delivered, credited(i.ownFlowKw - i.baselineKw, requestedDelta)) * hours
+    reachableKwh += credited(i.reachableKw - i.baselineKw, requestedDelta) * hours
     intra += i.intraActions
     inter += i.interActions
     cost += i.cost
@@ -98,6 +114,7 @@ export function agentFigures (input: AgentInput, init: FigureInit = {}): AgentFi
     energyRequestedKwh: requestedKwh,
     energyDeliveredKwh: deliveredKwh,
     energyDelivered: requestedKwh === 0 ? 1 : deliveredKwh / requestedKwh,
+    energyReachable: requestedKwh === 0 ? 1 : reachableKwh / requestedKwh,
     ownShare: deliveredKwh === 0 ? 1 : ownKwh / deliveredKwh,
     matchmaking: { intra, inter },
     cost
@@ -116,6 +133,7 @@ export function summarise (agents: AgentFigures[]): Summary {
   const requested = agents.reduce((s, a) => s + a.energyRequestedKwh, 0)
   const delivered = agents.reduce((s, a) => s + a.energyDeliveredKwh, 0)
   const own = agents.reduce((s, a) => s + a.ownShare * a.energyDeliveredKwh, 0)
+  const reachable = agents.reduce((s, a) => s + a.energyReachable * a.energyRequestedKwh, 0)
   return {
     agents: agents.length,
     intervals,
@@ -123,6 +141,7 @@ export function summarise (agents: AgentFigures[]): Summary {
     energyRequestedKwh: requested,
     energyDeliveredKwh: delivered,
     energyDelivered: requested === 0 ? 1 : delivered / requested,
+    energyReachable: requested === 0 ? 1 : reachable / requested,
     ownShare: delivered === 0 ? 1 : own / delivered,
     matchmaking: {
       intra: agents.reduce((s, a) => s + a.matchmaking.intra, 0),

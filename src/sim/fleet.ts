@@ -23,6 +23,14 @@ export interface FleetMeter {
   /** Per interval: virtual cost of the customers' deviation from their baselines. */
   cost: number[]
   /**
+   * Per interval: the lowest and the highest Σ flow the customers could have reached, averaged like `flowKw`,
+   * had every one been asked for all of its true flexibility that way, each behaving as its hidden mode for the
+   * event and the injected failures say (kW). An oracle no node has: it tells a shortfall the customers could
+   * not have closed from one the nodes left open.
+   */
+  floorKw: number[]
+  ceilingKw: number[]
+  /**
    * Per node event (the node's id of the event whose share each customer followed) and interval: the change
    * from their true baselines the customers really made for it, averaged like `flowKw` (kW). A customer
    * following several events' shares splits its change in proportion to what each asked of it.
@@ -55,6 +63,8 @@ interface Active {
   modes: Map<string, EventMode>
   failures: Map<string, InjectedFailure>
   sums: number[]
+  floors: number[]
+  ceilings: number[]
   ticks: number[]
   cost: number[]
   changeByEvent: Map<string, number[]>
@@ -182,7 +192,7 @@ export class Fleet {
     }
     const zeros = (): number[] => new Array<number>(window.intervals).fill(0)
     this.last.clear()
-    this.active = { window, profiles, modes, failures: new Map(), sums: zeros(), ticks: zeros(), cost: zeros(), changeByEvent: new Map(), lastCostTickMs: window.startMs }
+    this.active = { window, profiles, modes, failures: new Map(), sums: zeros(), floors: zeros(), ceilings: zeros(), ticks: zeros(), cost: zeros(), changeByEvent: new Map(), lastCostTickMs: window.startMs }
   }
 
   injectFailures (failures: Map<string, InjectedFailure>): void {
@@ -226,23 +236,27 @@ export class Fleet {
     const dtHours = Math.max(0, nowMs - a.lastCostTickMs) / 3_600_000
     a.lastCostTickMs = nowMs
     let sum = 0
+    let floor = 0
+    let ceiling = 0
     let cost = 0
     for (const c of this.customers) {
       const p = a.profiles.get(c.venId) as CustomerProfile
       const baselineKw = p.trueBaselineKw[t] ?? 0
       const failure = a.failures.get(c.venId)
       const asked = this.asked(this.vens.get(c.venId) as Ven, p, t, nowMs)
-      const r = respond({
+      const behaving = {
         mode: a.modes.get(c.venId) ?? 'comply',
         behaviour: c.behaviour,
         baselineKw,
-        setpointKw: asked.targetKw,
         flexUpKw: p.trueFlexUpKw[t] ?? 0,
         flexDownKw: p.trueFlexDownKw[t] ?? 0,
         atMs: nowMs,
         ...(failure !== undefined ? { failure } : {})
-      })
+      }
+      const r = respond({ ...behaving, setpointKw: asked.targetKw })
       sum += r.flowKw
+      floor += respond({ ...behaving, setpointKw: baselineKw - behaving.flexDownKw }).flowKw
+      ceiling += respond({ ...behaving, setpointKw: baselineKw + behaving.flexUpKw }).flowKw
       const change = r.flowKw - baselineKw
       cost += Math.abs(change) * dtHours * (change > 0 ? c.costUpPerKwh : c.costDownPerKwh)
       const askedTotal = asked.changes.reduce((sum, [, x]) => sum + x, 0)
@@ -256,13 +270,15 @@ export class Fleet {
       this.last.set(c.venId, { kw: r.flowKw, reports: r.reports })
     }
     a.sums[t] = (a.sums[t] ?? 0) + sum
+    a.floors[t] = (a.floors[t] ?? 0) + floor
+    a.ceilings[t] = (a.ceilings[t] ?? 0) + ceiling
     a.ticks[t] = (a.ticks[t] ?? 0) + 1
     a.cost[t] = (a.cost[t] ?? 0) + cost
   }
 
   meter (): FleetMeter {
     const a = this.active
-    if (a === undefined) return { flowKw: [], baselineKw: [], cost: [], changeByEventKw: new Map() }
+    if (a === undefined) return { flowKw: [], baselineKw: [], cost: [], floorKw: [], ceilingKw: [], changeByEventKw: new Map() }
     const baselineKw = Array.from({ length: a.window.intervals }, (_, t) =>
       this.customers.reduce((s, c) => s + ((a.profiles.get(c.venId) as CustomerProfile).trueBaselineKw[t] ?? 0), 0))
     return {
@@ -270,6 +286,8 @@ export class Fleet {
       flowKw: a.sums.map((s, t) => (a.ticks[t] ?? 0) > 0 ? s / (a.ticks[t] as number) : baselineKw[t] ?? 0),
       baselineKw,
       cost: [...a.cost],
+      floorKw: a.floors.map((s, t) => (a.ticks[t] ?? 0) > 0 ? s / (a.ticks[t] as number) : baselineKw[t] ?? 0),
+      ceilingKw: a.ceilings.map((s, t) => (a.ticks[t] ?? 0) > 0 ? s / (a.ticks[t] as number) : baselineKw[t] ?? 0),
       changeByEventKw: new Map([...a.changeByEvent].map(([id, row]) => [id, row.map((v, t) => (a.ticks[t] ?? 0) > 0 ? v / (a.ticks[t] as number) : 0)]))
     }
   }

@@ -358,10 +358,13 @@ function intervalInputs (n: SimNode, nodes: SimNode[], eventId: string, window: 
   }
   return Array.from({ length: window.intervals }, (_, t) => {
     const record = summary?.intervals.find(r => r.index === t)
+    const setpointKw = summary?.request.amountsKw[t] ?? meter.baselineKw[t] ?? 0
+    const baselineKw = meter.baselineKw[t] ?? 0
     return {
       startMs: window.startMs + t * window.intervalMs,
-      setpointKw: summary?.request.amountsKw[t] ?? meter.baselineKw[t] ?? 0,
-      baselineKw: meter.baselineKw[t] ?? 0,
+      setpointKw,
+      baselineKw,
+      reachableKw: setpointKw < baselineKw ? meter.floorKw[t] ?? baselineKw : setpointKw > baselineKw ? meter.ceilingKw[t] ?? baselineKw : baselineKw,
       ownFlowKw: (meter.flowKw[t] ?? 0) - (forFellows[t] ?? 0),
       peerDeltaKw: byFellows[t] ?? 0,
       intraActions: Math.abs(record?.intraCoveredKw ?? 0) > 1e-9 ? 1 : 0,

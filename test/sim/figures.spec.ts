@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { agentFigures, summarise, type IntervalInput } from '../../src/sim/figures.js'
 
 const interval = (o: Partial<IntervalInput>): IntervalInput => ({
-  startMs: 0, setpointKw: 80, baselineKw: 100, ownFlowKw: 80, peerDeltaKw: 0, intraActions: 0, interActions: 0, cost: 1, ...o
+  startMs: 0, setpointKw: 80, baselineKw: 100, ownFlowKw: 80, peerDeltaKw: 0, intraActions: 0, interActions: 0, cost: 1, reachableKw: 60, ...o
 })
 
 describe('sim/figures', () => {
@@ -34,6 +34,18 @@ describe('sim/figures', () => {
     })
     assert.equal(a.energyDeliveredKwh, 20 * 0.25)
     assert.equal(a.energyDelivered, 0.5)
+  })
+
+  it('the reachable energy is what the customers could have done toward the request, capped at it', () => {
+    const a = agentFigures({
+      agentId: 'a',
+      intervalMs: 3_600_000,
+      // Asked 20 kW down each time: could do 40 (credited 20), 12, and nothing (a reachable flow above baseline).
+      intervals: [interval({}), interval({ reachableKw: 88 }), interval({ reachableKw: 101 })]
+    })
+    assert.equal(a.energyReachable, (20 + 12 + 0) / 60)
+    const b = agentFigures({ agentId: 'b', intervalMs: 3_600_000, intervals: [interval({ reachableKw: 90 })] })
+    assert.ok(Math.abs(summarise([a, b]).energyReachable - (32 + 10) / 80) < 1e-12)
   })
 
   it('a setpoint near zero is judged against the requested change, not against nothing', () => {

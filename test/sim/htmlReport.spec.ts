@@ -6,7 +6,7 @@ import { progressBar, summaryTable } from '../../src/sim/console.js'
 
 const intervals: IntervalInput[] = Array.from({ length: 12 }, (_, t) => ({
   startMs: t * 900_000, setpointKw: 80, baselineKw: 100, ownFlowKw: t === 5 ? 95 : 80, peerDeltaKw: t === 7 ? -3 : 0,
-  intraActions: t === 3 || t === 5 ? 1 : 0, interActions: t === 7 ? 2 : 0, cost: 0.5
+  intraActions: t === 3 || t === 5 ? 1 : 0, interActions: t === 7 ? 2 : 0, cost: 0.5, reachableKw: 60
 }))
 const agent = agentFigures({ agentId: 'node-<1>', intervalMs: 900_000, intervals })
 

@@ -80,6 +80,18 @@ describe('sim/run: a small seeded simulation over real nodes', function () {
     assert.ok(none.summary.energyDelivered < 0.9, `failures and non-compliance leave a gap: ${none.summary.energyDelivered}`)
   })
 
+  it('the reachable figure bounds what the node’s own customers did: their flow never goes past it', () => {
+    for (const strategy of ['none', 'intra', 'full']) {
+      for (const a of results[strategy]!.agents) {
+        for (const i of a.intervals) {
+          assert.ok(i.setpointKw < i.baselineKw, 'the simulated requests lower the flow')
+          assert.ok(i.reachableKw < i.baselineKw && i.ownFlowKw >= i.reachableKw - 1e-6, `${strategy} ${a.agentId}: own ${i.ownFlowKw} below reachable ${i.reachableKw}`)
+        }
+        assert.ok(a.energyReachable > 0 && a.energyReachable <= 1)
+      }
+    }
+  })
+
   it('intra matchmaking covers failing customers with the node’s others: more energy than none on the same seed', () => {
     const intra = results.intra!
     assert.ok(intra.summary.matchmaking.intra > 0)
