@@ -12,7 +12,7 @@ import type { AnySender } from '../openadr/transport.js'
 import type { Clock } from '../util/clock.js'
 import { customerReportOffer, forecastSeries, type CapabilityPoint, type ForecastSeries } from '../node/reportNames.js'
 import { customerEventId } from '../node/customerVtn.js'
-import { drawEventMode, respond, type EventMode, type InjectedFailure } from './behaviour.js'
+import { drawEventMode, respond, type EventMode, type InjectedFailure, type ResponseInput } from './behaviour.js'
 import { profileOf, streamFor, type CustomerProfile, type SyntheticCustomer, type Window } from './customers.js'
 
 export interface FleetMeter {
@@ -244,19 +244,23 @@ export class Fleet {
       const baselineKw = p.trueBaselineKw[t] ?? 0
       const failure = a.failures.get(c.venId)
       const asked = this.asked(this.vens.get(c.venId) as Ven, p, t, nowMs)
-      const behaving = {
+      const input: ResponseInput = {
         mode: a.modes.get(c.venId) ?? 'comply',
         behaviour: c.behaviour,
         baselineKw,
+        setpointKw: asked.targetKw,
         flexUpKw: p.trueFlexUpKw[t] ?? 0,
         flexDownKw: p.trueFlexDownKw[t] ?? 0,
         atMs: nowMs,
         ...(failure !== undefined ? { failure } : {})
       }
-      const r = respond({ ...behaving, setpointKw: asked.targetKw })
+      const r = respond(input)
       sum += r.flowKw
-      floor += respond({ ...behaving, setpointKw: baselineKw - behaving.flexDownKw }).flowKw
-      ceiling += respond({ ...behaving, setpointKw: baselineKw + behaving.flexUpKw }).flowKw
+      // The same customer at the same instant, asked for all of its flexibility down, then up (the oracle bounds).
+      input.setpointKw = baselineKw - input.flexDownKw
+      floor += respond(input).flowKw
+      input.setpointKw = baselineKw + input.flexUpKw
+      ceiling += respond(input).flowKw
       const change = r.flowKw - baselineKw
       cost += Math.abs(change) * dtHours * (change > 0 ? c.costUpPerKwh : c.costDownPerKwh)
       const askedTotal = asked.changes.reduce((sum, [, x]) => sum + x, 0)
