@@ -285,14 +285,18 @@ export class Fleet {
     if (a === undefined) return { flowKw: [], baselineKw: [], cost: [], floorKw: [], ceilingKw: [], changeByEventKw: new Map() }
     const baselineKw = Array.from({ length: a.window.intervals }, (_, t) =>
       this.customers.reduce((s, c) => s + ((a.profiles.get(c.venId) as CustomerProfile).trueBaselineKw[t] ?? 0), 0))
+    // Per-tick sums to interval means; an interval no tick reached (the process starved) counts at `unticked`.
+    const perTick = (sums: number[], unticked: (t: number) => number): number[] =>
+      sums.map((s, t) => (a.ticks[t] ?? 0) > 0 ? s / (a.ticks[t] as number) : unticked(t))
+    // At baseline: nothing is known to have been done.
+    const atBaseline = (t: number): number => baselineKw[t] ?? 0
     return {
-      // An interval no tick reached (the process starved) counts at baseline: nothing is known to have been done.
-      flowKw: a.sums.map((s, t) => (a.ticks[t] ?? 0) > 0 ? s / (a.ticks[t] as number) : baselineKw[t] ?? 0),
+      flowKw: perTick(a.sums, atBaseline),
       baselineKw,
       cost: [...a.cost],
-      floorKw: a.floors.map((s, t) => (a.ticks[t] ?? 0) > 0 ? s / (a.ticks[t] as number) : baselineKw[t] ?? 0),
-      ceilingKw: a.ceilings.map((s, t) => (a.ticks[t] ?? 0) > 0 ? s / (a.ticks[t] as number) : baselineKw[t] ?? 0),
-      changeByEventKw: new Map([...a.changeByEvent].map(([id, row]) => [id, row.map((v, t) => (a.ticks[t] ?? 0) > 0 ? v / (a.ticks[t] as number) : 0)]))
+      floorKw: perTick(a.floors, atBaseline),
+      ceilingKw: perTick(a.ceilings, atBaseline),
+      changeByEventKw: new Map([...a.changeByEvent].map(([id, row]) => [id, perTick(row, () => 0)]))
     }
   }
 }
