@@ -110,8 +110,9 @@ export interface Rig extends NodeParts {
 /** What stands above node-a when it is not the utility's VTN itself. */
 export type UpstreamOf = (clock: ScaledClock) => Promise<{ url: string, stop: () => Promise<void> }>
 
-export async function rig (dir: string, upstreamOf?: UpstreamOf): Promise<Rig> {
-  const clock = new ScaledClock(Date.UTC(2026, 0, 1, 12), SCALE)
+/** `scale`: simulated ms per real ms (@default SCALE); a slower clock leaves more real time per poll on a loaded machine. */
+export async function rig (dir: string, upstreamOf?: UpstreamOf, scale = SCALE): Promise<Rig> {
+  const clock = new ScaledClock(Date.UTC(2026, 0, 1, 12), scale)
   const utility = new Vtn({ vtnID: 'utility', pollFreqMs: POLL }, { clock })
   await utility.start()
   const utilityServer = new OadrHttpServer({ host: '127.0.0.1', port: 0 }, { handler: utility.handler })

@@ -3,7 +3,7 @@ import { Vtn } from '../../src/openadr/vtn/vtn.js'
 import { OadrHttpServer } from '../../src/openadr/http/server.js'
 import { verifyTrail } from '../../src/node/auditChain.js'
 import { get, MARKET, removeDir, tempDir, waitFor } from './agentFixtures.js'
-import { enrolledThroughReports, finished, loadDispatch, POLL, rig, startNodeParts, stopNodeParts, type NodeParts, type Rig } from './agentOpenadrRig.js'
+import { enrolledThroughReports, finished, loadDispatch, POLL, rig, SCALE, startNodeParts, stopNodeParts, type NodeParts, type Rig } from './agentOpenadrRig.js'
 
 describe('agent stacking: community → aggregator → utility, node to node over OpenADR', function () {
   this.timeout(90_000)
@@ -22,6 +22,9 @@ describe('agent stacking: community → aggregator → utility, node to node ove
   it('a node registered upward before its customers offers their market context once they report, and follows the event the utility sent the node above', async () => {
     let top: NodeParts | undefined
     let utility: Vtn | undefined
+    // At half the usual clock scale: two nodes and 21 HTTP clients share one process, and at 20× a busy CI host's
+    // stalls of a few hundred ms were seconds of simulated time, so node-a's sites picked up node-top's setpoint
+    // too late to follow it (node-top then revised it).
     r = await rig(dir, async clock => {
       // node-top has no sites of its own: its only customer is node-a, over OpenADR.
       const d = await tempDir()
@@ -35,7 +38,7 @@ describe('agent stacking: community → aggregator → utility, node to node ove
       top = parts
       utility = u
       return { url: parts.server.url, stop: async () => { await stopNodeParts(parts); await server.stop(); await u.stop() } }
-    })
+    }, SCALE / 2)
     const t = top as unknown as NodeParts
     const u = utility as unknown as Vtn
     const a = r
@@ -55,7 +58,9 @@ describe('agent stacking: community → aggregator → utility, node to node ove
     await waitFor('node-top answers its utility', () => u.eventResponses('ev-stack')[0]?.optType === 'optIn' ? true : undefined)
     // node-top dispatched node-a as its customer: node-a runs `ev-stack#<its venID>` as a setpoint for its aggregate.
     const lowId = `ev-stack#${a.nodeVenID}`
-    await waitFor('node-a holds the event', () => a.agent.event(lowId))
+    // As node-top first dispatched it (node-top's recovery may revise it later, should node-a lag).
+    const first = await waitFor('node-a holds the event', () => a.agent.event(lowId))
+    assert.deepEqual(first.request.amountsKw.map(kw => Math.round(kw * 1e6) / 1e6), [107, 107], 'node-a asked for 119 − 12 kW')
     assert.equal((await waitFor('node-a answers node-top', () => t.customers.vtn.eventResponses(lowId)[0])).optType, 'optIn')
     // While node-a holds its sites' flexibility for the event, it offers node-top only what is left.
     const net = await waitFor('node-a to offer its flexibility net of the event', () => {
@@ -67,7 +72,7 @@ describe('agent stacking: community → aggregator → utility, node to node ove
     assert.equal(low.state, 'completed')
     assert.equal(low.request.signalType, 'setpoint')
     for (const i of low.intervals) {
-      assert.ok(Math.abs(i.requestedKw - 107) < 1e-6, `node-a asked for 119 − 12 kW, got ${i.requestedKw}`)
+      assert.ok(Math.abs(i.requestedKw - 107) < 0.5, `node-a asked for about 119 − 12 kW, got ${i.requestedKw}`)
       assert.ok(i.deliveredKw !== null && Math.abs(i.deviationKw) <= 0.5, `node-a interval ${i.index}: delivered ${i.deliveredKw}, requested ${i.requestedKw}`)
     }
     const topEvent = await finished(t.server.url, 'ev-stack')
