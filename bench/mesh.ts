@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- mesh [--json] [--only in-process|processes] [--nodes-in-process 50] [--nodes-processes 20]
- * [--rounds 30] [--requests 50] [--child-flags '--max-semi-space-size=1 …'] [--child-env 'MALLOC_ARENA_MAX=1 …']`: the libp2p
+ * [--rounds 30] [--requests 200] [--child-flags '--max-semi-space-size=1 …'] [--child-env 'MALLOC_ARENA_MAX=1 …']`: the libp2p
  * mesh on loopback (node processes run as `adrmesh node` does, src/p2p/nodeProcess.ts, unless the two options say otherwise). N nodes in one process, and N nodes each in its
  * own process (compiled JS, polyfill first): advertisement reach-all latency (publish → the last of the N-1
  * others has validated it), matchmaking round trip (cover request → commitment, connection already open), and
@@ -12,7 +12,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
@@ -130,6 +130,9 @@ interface CaseResult {
   quietS: number | undefined
   /** CPU time of the whole mesh per advert round (its background work included): a figure a loaded host does not inflate the way it does latencies. */
   roundCpuMs: number
+  /** CPU time of the whole mesh per timed round trip (both ends and the background), and the share of the host's cores the round trips kept busy. */
+  rttCpuMs: number
+  rttCoreShare: number
 }
 
 /** CPU of the whole mesh below which it has settled: 30 % of one core. */
@@ -225,6 +228,8 @@ async function runMesh (n: number, make: typeof inProcessNode, rounds: number, r
     const roundCpuMs = (await cpuOf(nodes) - cpuBefore) / 1000 / rounds
     const random = seededRandom(5)
     const rttMs: number[] = []
+    const rttCpuBefore = await cpuOf(nodes)
+    const rttStart = performance.now()
     const requesters = Math.min(5, n - 1)
     for (let k = 0; k < requesters; k++) {
       const requester = nodes[1 + k]!
@@ -232,8 +237,11 @@ async function runMesh (n: number, make: typeof inProcessNode, rounds: number, r
       const targets = Array.from({ length: 3 }, () => others[randomInt(random, others.length)]!.peerId)
       rttMs.push(...await requester.rtt(targets, requests))
     }
+    const rttCpuMicros = await cpuOf(nodes) - rttCpuBefore
+    const rttCpuMs = rttCpuMicros / 1000 / rttMs.length
+    const rttCoreShare = rttCpuMicros / 1000 / (performance.now() - rttStart) / availableParallelism()
     const { mbPerNode: rssMBPerNode, memory } = await rssOf(nodes)
-    return { reachMs, missedRounds, rttMs, rssMBPerNode, memory, readyS, quietS, roundCpuMs }
+    return { reachMs, missedRounds, rttMs, rssMBPerNode, memory, readyS, quietS, roundCpuMs, rttCpuMs, rttCoreShare }
   } finally {
     await Promise.allSettled(nodes.map(async x => { await x.stop() }))
   }
@@ -250,7 +258,9 @@ export async function run (argv: string[]): Promise<void> {
   const json = argv.includes('--json')
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined
   const rounds = option(argv, '--rounds', 30)
-  const requests = option(argv, '--requests', 50)
+  // 200 timed requests from each of 5 requesters: a p99 of 250 samples was the 3rd slowest and moved
+  // from 13 to 20 ms between runs of the same code on a quiet host; of 1,000 samples, 12–15 ms.
+  const requests = option(argv, '--requests', 200)
   if (argv.includes('--child-flags')) childFlags = (argv[argv.indexOf('--child-flags') + 1] ?? '').split(' ').filter(f => f !== '')
   if (argv.includes('--child-env')) {
     childEnv = Object.fromEntries((argv[argv.indexOf('--child-env') + 1] ?? '').split(' ').filter(f => f !== '').map(kv => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
@@ -298,7 +308,8 @@ export async function run (argv: string[]): Promise<void> {
       const rssNote = m.mode === 'processes' ? `max RSS per node process ${r.rssMBPerNode.toFixed(1)} MB (target 80 MB, ratio ${(r.rssMBPerNode / 80).toFixed(2)})` : `process RSS / N = ${r.rssMBPerNode.toFixed(1)} MB per node`
       const quiet = r.quietS === undefined ? `never settled (mesh CPU >= ${QUIET_CPU_SHARE * 100} % of a core for ${QUIET_TIMEOUT_MS / 1000} s)` : `settled ${r.quietS.toFixed(1)} s later`
       console.log(`  ${m.mode}: ready in ${r.readyS.toFixed(1)} s, ${quiet}, ${r.missedRounds}/${rounds} adverts missed someone within 5 s, ` +
-        `mesh CPU ${r.roundCpuMs.toFixed(1)} ms per advert round, ${rssNote}`)
+        `mesh CPU ${r.roundCpuMs.toFixed(1)} ms per advert round, ${r.rttCpuMs.toFixed(1)} ms per round trip ` +
+        `(the round trips kept ${(100 * r.rttCoreShare).toFixed(0)} % of the host's ${availableParallelism()} cores busy), ${rssNote}`)
       console.log(`  ${m.mode}: memory (MB) of ${m.mode === 'processes' ? 'the largest node process' : 'the process'}: ${JSON.stringify(r.memory)}`)
     }
   }
