@@ -259,7 +259,7 @@ export async function run (argv: string[]): Promise<void> {
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined
   const rounds = option(argv, '--rounds', 30)
   // 200 timed requests from each of 5 requesters: a p99 of 250 samples was the 3rd slowest and moved
-  // from 13 to 20 ms between runs of the same code on a quiet host; of 1,000 samples, 12–15 ms.
+  // from 13 to 20 ms between runs of the same code on a quiet host; of 1,000 samples, 12–18 ms.
   const requests = option(argv, '--requests', 200)
   if (argv.includes('--child-flags')) childFlags = (argv[argv.indexOf('--child-flags') + 1] ?? '').split(' ').filter(f => f !== '')
   if (argv.includes('--child-env')) {
