@@ -11,6 +11,7 @@
  */
 import type { DispatchPlan } from '../machines/drEventTypes.js'
 import { Table, type Store, type StoreOp } from '../store/index.js'
+import { sameSeries } from '../util/series.js'
 
 /** A persisted event snapshot, as far as its plans go: in context and in the input (or output) of invoked actors. */
 interface PersistedShape {
@@ -56,7 +57,7 @@ export class PlanRows {
       const old = before.get(venId)
       // The plan's own array from now on, equal or not: the next transitions find it by identity.
       after.set(venId, row)
-      if (old === undefined || !sameRow(old, row)) ops.push(this.table.putOp(rowKey(eventId, venId), row))
+      if (old === undefined || !sameSeries(old, row)) ops.push(this.table.putOp(rowKey(eventId, venId), row))
     }
     for (const venId of before.keys()) if (!after.has(venId)) ops.push(this.table.delOp(rowKey(eventId, venId)))
     const snapshot = mapPlans(snap, plan => withoutStoredRows(plan, after))
@@ -81,19 +82,12 @@ export class PlanRows {
   }
 }
 
-function sameRow (a: readonly number[], b: readonly number[]): boolean {
-  if (a === b) return true
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
-}
-
 /** The plan with `null` for each row equal to the stored one. */
 function withoutStoredRows (plan: DispatchPlan, stored: Rows): DispatchPlan {
   const setpointsKw: Record<string, number[] | null> = {}
   for (const [venId, row] of Object.entries(plan.setpointsKw)) {
     const kept = stored.get(venId)
-    setpointsKw[venId] = kept !== undefined && sameRow(kept, row) ? null : row
+    setpointsKw[venId] = kept !== undefined && sameSeries(kept, row) ? null : row
   }
   return { ...plan, setpointsKw: setpointsKw as Record<string, number[]> }
 }
