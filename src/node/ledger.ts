@@ -269,6 +269,7 @@ export class ReservationLedger {
 }
 
 function profileOf (held: Reservation[], window: LedgerWindow): FlexProfile {
+  if (held.length === 0) return { flexUpKw: new Array<number>(window.intervals).fill(0), flexDownKw: new Array<number>(window.intervals).fill(0) }
   const flexUpKw: number[] = []
   const flexDownKw: number[] = []
   for (let t = 0; t < window.intervals; t++) {
@@ -295,6 +296,8 @@ function peakKw (held: Reservation[], fromMs: number, toMs: number, kw: (r: Rese
       if (to > fromMs && value > 0) pieces.push({ from: Math.max(from, fromMs), to: Math.min(to, toMs), kw: value })
     }
   }
+  // Most customers hold nothing, or one reservation on the window's own grid: one piece or none.
+  if (pieces.length <= 1) return pieces[0]?.kw ?? 0
   let peak = 0
   for (const at of new Set(pieces.map(p => p.from))) {
     let sum = 0
