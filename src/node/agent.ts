@@ -34,6 +34,7 @@ import type { WorkerPool } from './workerPool.js'
 import { CustomerModels } from './customerModels.js'
 import { CustomerSessions } from './customerSessions.js'
 import { PlanRows } from './planRows.js'
+import { WindowSeries } from './windowSeries.js'
 import type { DispatchPlan as SolvedDispatch, DispatchProblem } from '../actors/dispatch/index.js'
 
 export interface AgentComponents {
@@ -145,14 +146,20 @@ export class Agent {
     this.sessions = new CustomerSessions({ graceMs: config.reportGraceMs }, { store: this.store, clock: this.clock, book: this.book, scheduler: this.scheduler, logger: this.log })
     this.book.dispatchable = venId => this.sessions.dispatchable(venId)
     const reported = this.book.windowBaseline
-    this.book.windowBaseline = (c, window) => this.models.baselineFor(c, window, reported(c, window))
+    const baselines = new WindowSeries<number[]>()
+    // A copy each call: callers build plans and rows from it.
+    this.book.windowBaseline = (c, window) => c.capabilities === null
+      ? this.models.baselineFor(c, window, reported(c, window))
+      : baselines.get(c.capabilities, window, this.models.forecaster(c.venId), () => this.models.baselineFor(c, window, reported(c, window))).slice()
+    const flexibility = new WindowSeries<FlexProfile>()
     this.ledger = new ReservationLedger({
       store: this.store,
       clock: this.clock,
       logger: this.log,
+      // The ledger only reads what it is given.
       capabilities: (venId, window) => {
         const caps = this.book.get(venId)?.capabilities
-        return caps == null ? undefined : { flexUpKw: onWindow(caps.flexUpKw, caps, window), flexDownKw: onWindow(caps.flexDownKw, caps, window) }
+        return caps == null ? undefined : flexibility.get(caps, window, undefined, () => ({ flexUpKw: onWindow(caps.flexUpKw, caps, window), flexDownKw: onWindow(caps.flexDownKw, caps, window) }))
       }
     })
     this.lifecycle = createActor(nodeMachine.provide({
