@@ -29,6 +29,11 @@ export const packedJson = {
   }
 }
 
+/** A deep copy of the value as JSON would give it back (what a stored value reads as), its number series copied, not written as text. */
+export function jsonCopy (value: unknown): unknown {
+  return packedJson.decode(packedJson.encode(value))
+}
+
 /** The value with its long number arrays packed; the value itself when nothing is (it is never mutated). */
 function pack (value: unknown): unknown {
   if (typeof value === 'string') return value.startsWith(mark) ? mark + value : value

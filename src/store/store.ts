@@ -20,6 +20,7 @@ import { packedJson } from './packedJson.js'
 
 export { Table, type StoreOp, type RangeOptions } from './table.js'
 export { WriteBehind, type WriteBehindInit } from './writeBehind.js'
+export { jsonCopy } from './packedJson.js'
 
 /** The tables of the store, by what they hold. */
 export const tableNames = [

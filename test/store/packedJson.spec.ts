@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { packedJson } from '../../src/store/packedJson.js'
+import { jsonCopy, packedJson } from '../../src/store/packedJson.js'
 
 /** What plain JSON storage gives back. */
 const viaJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value))
@@ -22,6 +22,7 @@ describe('packed JSON: the stores\' value encoding', () => {
     for (const value of values) {
       const text = packedJson.encode(value)
       assert.deepEqual(packedJson.decode(text), viaJson(value))
+      assert.deepEqual(jsonCopy(value), viaJson(value))
     }
     assert.ok(packedJson.encode(values[0]).length < JSON.stringify(values[0]).length / 1.5, 'a forecast packs to well under its JSON')
   })
