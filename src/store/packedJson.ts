@@ -29,9 +29,51 @@ export const packedJson = {
   }
 }
 
-/** A deep copy of the value as JSON would give it back (what a stored value reads as), its number series copied, not written as text. */
+/**
+ * A deep copy of the value as JSON would give it back (what a stored value reads as), without writing it as
+ * text: plain objects and arrays are copied as JSON.stringify walks them (a number series at once), anything
+ * else (a date, a class instance, a value JSON refuses) goes through JSON itself.
+ */
 export function jsonCopy (value: unknown): unknown {
-  return packedJson.decode(packedJson.encode(value))
+  const copied = copyAsJson(value)
+  return copied === omitted ? JSON.parse(JSON.stringify(value) as string) : copied
+}
+
+/** What JSON leaves out of an object and writes as null in an array. */
+const omitted = Symbol('omitted')
+
+function copyAsJson (value: unknown): unknown {
+  switch (typeof value) {
+    case 'number': return Number.isFinite(value) ? value + 0 : null
+    case 'string': case 'boolean': return value
+    case 'undefined': case 'function': case 'symbol': return omitted
+    case 'bigint': return JSON.stringify(value)
+  }
+  if (value === null) return null
+  if (Array.isArray(value)) {
+    if (finiteNumbers(value)) return value.slice()
+    const out = new Array<unknown>(value.length)
+    for (let i = 0; i < value.length; i++) {
+      const v = copyAsJson(value[i])
+      out[i] = v === omitted ? null : v
+    }
+    return out
+  }
+  const proto = Object.getPrototypeOf(value) as unknown
+  if ((proto !== Object.prototype && proto !== null) || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    const text = JSON.stringify(value) as string | undefined
+    return text === undefined ? omitted : JSON.parse(text)
+  }
+  const record = value as Record<string, unknown>
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(record)) {
+    const v = copyAsJson(record[key])
+    if (v === omitted) continue
+    // JSON.parse makes `__proto__` an own property; an assignment would set the prototype.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true })
+    else out[key] = v
+  }
+  return out
 }
 
 /** The value with its long number arrays packed; the value itself when nothing is (it is never mutated). */

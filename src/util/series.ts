@@ -3,7 +3,7 @@
  * rows per customer, and `JSON.stringify` of both sides cost more than the decisions around it.
  */
 
-/** Whether two series hold the same values, as their JSON would say (NaN equals NaN). */
+/** Whether two series hold the same values element by element; NaN equals NaN (their JSON would say so too). */
 export function sameSeries (a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
   if (a === b) return true
   if (a === undefined || b === undefined || a.length !== b.length) return false

@@ -17,6 +17,7 @@ describe('packed JSON: the stores\' value encoding', () => {
       // Strings that look like the encoding's markers come back as they were.
       { s: '\u0000f64:AAAAAAAA8D8=', t: '\u0000', u: '\u0000\u0000x', v: 'plain \\u0000 text', list: ['\u0000a', 'b'] },
       { date: new Date(0), nested: { deeper: { rows: { a: series, b: null } } } },
+      { fn: () => 1, sym: Symbol('s'), list: [() => 1, Symbol('t'), -0, 2], map: new Map([[1, 2]]), boxed: new Number(3), ['__proto__']: { own: 1 } },
       'text', 42, null, true
     ]
     for (const value of values) {
