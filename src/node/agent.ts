@@ -2,8 +2,8 @@
  * The agent: one virtual node. It runs one DR-event actor (src/machines/drEvent.ts) per event, with the
  * decisions of agentDecisions.ts, and owns what makes them durable:
  * - every transition is appended to the event's audit trail, in the same atomic batch as the actor's
- *   persisted snapshot (with the rows of its plan that changed, kept apart: planRows.ts) and its summary
- *   (table `events`), before any effect of the transition goes out:
+ *   persisted snapshot (eventSnapshot.ts; with the rows of its plan that changed, kept apart: planRows.ts)
+ *   and its summary (table `events`), before any effect of the transition goes out:
  *   effect actions wait in an outbox stored in that same batch (table `meta`, keys `outbox:…`) and are deleted once sent, so
  *   an effect the process died before sending (or that failed) is sent on the next start; invoked actors
  *   wait for that write before they act;
@@ -16,7 +16,7 @@ import { pino, type Logger } from 'pino'
 import { drEventMachine } from '../machines/drEvent.js'
 import { nodeMachine } from '../machines/node.js'
 import { stateKey, transitionRecorder, type TransitionRecord } from '../machines/transitions.js'
-import type { DrEventContext, DrEventInput, DrRequest, IntervalRecord, OptAnswer, WaitUntilInput, WaitUntilOutput } from '../machines/drEventTypes.js'
+import type { DrEventInput, DrRequest, IntervalRecord, OptAnswer, WaitUntilInput, WaitUntilOutput } from '../machines/drEventTypes.js'
 import type { ReliabilityBook } from '../actors/reliability.js'
 import { Store, type StoreOp } from '../store/index.js'
 import type { Clock } from '../util/clock.js'
@@ -34,6 +34,7 @@ import type { WorkerPool } from './workerPool.js'
 import { CustomerModels } from './customerModels.js'
 import { CustomerSessions } from './customerSessions.js'
 import { PlanRows } from './planRows.js'
+import { persistedEvent, restoredEvent } from './eventSnapshot.js'
 import { WindowSeries } from './windowSeries.js'
 import type { DispatchPlan as SolvedDispatch, DispatchProblem } from '../actors/dispatch/index.js'
 
@@ -197,7 +198,7 @@ export class Agent {
     for (const [key, persisted] of await snapshots.entries({ gte: 'event:', lt: 'event:\uffff' })) {
       const summary = this.summaries.get(key.slice('event:'.length))
       if (summary?.status !== 'active') continue
-      const snapshot = await this.planRows.restore(summary.eventId, persisted.snapshot)
+      const snapshot = restoredEvent(await this.planRows.restore(summary.eventId, persisted.snapshot))
       this.spawn(persisted.input, snapshot as SnapshotFrom<typeof drEventMachine>, summary.state)
     }
     this.scheduler.on('dr-wait', async fire => {
@@ -572,19 +573,6 @@ export class Agent {
     const answer = await answered
     return { requestId: request.requestId, peerId: this.config.nodeId, accepted: answer.decision.accept, committedKw: answer.decision.committedKw, reason: answer.decision.reason }
   }
-}
-
-/**
- * The event's persisted snapshot, as `actor.getPersistedSnapshot()` gives it, without XState walking the
- * plan's setpoint rows (a number per customer and interval) at every transition in search of actor
- * references, which a plan never holds: 3.4 ms a transition at 1,000 customers × 24 intervals, and it grows
- * with both. The rows are handed to it empty and put back in its copy of the context.
- */
-function persistedEvent (snap: SnapshotFrom<typeof drEventMachine>): unknown {
-  const plan = snap.context.plan
-  if (plan === null) return drEventMachine.getPersistedSnapshot(snap)
-  const persisted = drEventMachine.getPersistedSnapshot({ ...snap, context: { ...snap.context, plan: { ...plan, setpointsKw: {} } } }) as unknown as { context: DrEventContext }
-  return { ...persisted, context: { ...persisted.context, plan } }
 }
 
 function eventDecision (event: { type: string }): unknown {

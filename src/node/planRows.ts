@@ -94,8 +94,9 @@ function withoutStoredRows (plan: DispatchPlan, stored: Rows): DispatchPlan {
 
 /** A copy of the snapshot with each plan replaced by `f(plan)`; the snapshot itself is left as it is. */
 function mapPlans (snap: PersistedShape, f: (plan: DispatchPlan) => DispatchPlan): unknown {
+  // An input whose plan is stored as a reference to the context's (eventSnapshot.ts) holds no rows.
   const map = <T extends { plan?: DispatchPlan | null }>(holder: T | undefined): T | undefined =>
-    holder?.plan == null ? holder : { ...holder, plan: f(holder.plan) }
+    holder?.plan?.setpointsKw == null ? holder : { ...holder, plan: f(holder.plan) }
   const children: NonNullable<PersistedShape['children']> = {}
   for (const [id, child] of Object.entries(snap.children ?? {})) {
     const s = child.snapshot
