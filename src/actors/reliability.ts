@@ -101,15 +101,26 @@ export function coverIntervals (committedKw: readonly number[], deliveredKw: rea
     .filter(o => o.setpointKw !== 0)
 }
 
+/**
+ * Credible intervals by (α, β, mass), computed once: the quantiles are numerical inversions (~tens of µs
+ * each), asked for every customer at every intra checkpoint, while a record changes once per event and
+ * customers without history share the prior's.
+ */
+const credibleIntervals = new Map<string, { lower: number, upper: number }>()
+/** Bounds the memo: past this many, it starts afresh. */
+const credibleIntervalsKept = 100_000
+
 export function betaSummary (alpha: number, beta: number, credibleMass = 0.9): { r: number, sd: number, lower: number, upper: number } {
   const s = alpha + beta
-  const tail = (1 - credibleMass) / 2
-  return {
-    r: alpha / s,
-    sd: Math.sqrt(alpha * beta / (s * s * (s + 1))),
-    lower: betaQuantile(tail, alpha, beta),
-    upper: betaQuantile(1 - tail, alpha, beta)
+  const key = `${alpha}:${beta}:${credibleMass}`
+  let interval = credibleIntervals.get(key)
+  if (interval === undefined) {
+    const tail = (1 - credibleMass) / 2
+    interval = { lower: betaQuantile(tail, alpha, beta), upper: betaQuantile(1 - tail, alpha, beta) }
+    if (credibleIntervals.size >= credibleIntervalsKept) credibleIntervals.clear()
+    credibleIntervals.set(key, interval)
   }
+  return { r: alpha / s, sd: Math.sqrt(alpha * beta / (s * s * (s + 1))), lower: interval.lower, upper: interval.upper }
 }
 
 /** The subject's reliability in a market context (its pooled record, else the prior, when it has none there). */

@@ -2,7 +2,8 @@
  * The agent: one virtual node. It runs one DR-event actor (src/machines/drEvent.ts) per event, with the
  * decisions of agentDecisions.ts, and owns what makes them durable:
  * - every transition is appended to the event's audit trail, in the same atomic batch as the actor's
- *   persisted snapshot and its summary (table `events`), before any effect of the transition goes out:
+ *   persisted snapshot (eventSnapshot.ts; with the rows of its plan that changed, kept apart: planRows.ts)
+ *   and its summary (table `events`), before any effect of the transition goes out:
  *   effect actions wait in an outbox stored in that same batch (table `meta`, keys `outbox:…`) and are deleted once sent, so
  *   an effect the process died before sending (or that failed) is sent on the next start; invoked actors
  *   wait for that write before they act;
@@ -32,6 +33,9 @@ import type { NodeConfig } from './config.js'
 import type { WorkerPool } from './workerPool.js'
 import { CustomerModels } from './customerModels.js'
 import { CustomerSessions } from './customerSessions.js'
+import { PlanRows } from './planRows.js'
+import { persistedEvent, restoredEvent } from './eventSnapshot.js'
+import { WindowSeries } from './windowSeries.js'
 import type { DispatchPlan as SolvedDispatch, DispatchProblem } from '../actors/dispatch/index.js'
 
 export interface AgentComponents {
@@ -102,6 +106,8 @@ export class Agent {
   readonly models: CustomerModels
   /** One session actor per customer (registration, reporting, lapsed, participation). */
   readonly sessions: CustomerSessions
+  /** The setpoint rows of live events' plans, stored apart from their snapshots. */
+  private readonly planRows: PlanRows
   readonly port: InterMatchmakingPort
   audit!: AuditTrail
   private readonly clock: Clock
@@ -131,6 +137,7 @@ export class Agent {
     this.oneEventAtATime = components.oneEventAtATime ?? false
     this.store = new Store({ dataDir: config.dataDir })
     this.book = new CustomerBook(this.store)
+    this.planRows = new PlanRows(this.store)
     const baseline = this.book.expectedKw
     this.book.expectedKw = (c, atMs) => this.setpointAt(c.venId, atMs) ?? baseline(c, atMs)
     this.scheduler = new Scheduler({}, { store: this.store, clock: this.clock, logger: this.log })
@@ -140,14 +147,20 @@ export class Agent {
     this.sessions = new CustomerSessions({ graceMs: config.reportGraceMs }, { store: this.store, clock: this.clock, book: this.book, scheduler: this.scheduler, logger: this.log })
     this.book.dispatchable = venId => this.sessions.dispatchable(venId)
     const reported = this.book.windowBaseline
-    this.book.windowBaseline = (c, window) => this.models.baselineFor(c, window, reported(c, window))
+    const baselines = new WindowSeries<number[]>()
+    // A copy each call: callers build plans and rows from it.
+    this.book.windowBaseline = (c, window) => c.capabilities === null
+      ? this.models.baselineFor(c, window, reported(c, window))
+      : baselines.get(c.capabilities, window, this.models.forecaster(c.venId), () => this.models.baselineFor(c, window, reported(c, window))).slice()
+    const flexibility = new WindowSeries<FlexProfile>()
     this.ledger = new ReservationLedger({
       store: this.store,
       clock: this.clock,
       logger: this.log,
+      // The ledger only reads what it is given.
       capabilities: (venId, window) => {
         const caps = this.book.get(venId)?.capabilities
-        return caps == null ? undefined : { flexUpKw: onWindow(caps.flexUpKw, caps, window), flexDownKw: onWindow(caps.flexDownKw, caps, window) }
+        return caps == null ? undefined : flexibility.get(caps, window, undefined, () => ({ flexUpKw: onWindow(caps.flexUpKw, caps, window), flexDownKw: onWindow(caps.flexDownKw, caps, window) }))
       }
     })
     this.lifecycle = createActor(nodeMachine.provide({
@@ -185,7 +198,8 @@ export class Agent {
     for (const [key, persisted] of await snapshots.entries({ gte: 'event:', lt: 'event:\uffff' })) {
       const summary = this.summaries.get(key.slice('event:'.length))
       if (summary?.status !== 'active') continue
-      this.spawn(persisted.input, persisted.snapshot as SnapshotFrom<typeof drEventMachine>, summary.state)
+      const snapshot = restoredEvent(await this.planRows.restore(summary.eventId, persisted.snapshot))
+      this.spawn(persisted.input, snapshot as SnapshotFrom<typeof drEventMachine>, summary.state)
     }
     this.scheduler.on('dr-wait', async fire => {
       const resolve = this.waiters.get(fire.id)
@@ -449,7 +463,7 @@ export class Agent {
         dispatched = now
         const taken = records.splice(0)
         const effects = outbox.splice(0)
-        const persisted = actor.getPersistedSnapshot()
+        const persisted = persistedEvent(snap)
         const summary = this.summarise(input, snap)
         entry.storing++
         entry.queue = entry.queue.then(async () => await this.persist(eventId, input, persisted, summary, taken, effects))
@@ -488,8 +502,10 @@ export class Agent {
   private async persist (eventId: string, input: DrEventInput, snapshot: unknown, summary: EventSummary,
     records: TransitionRecord[], effects: Effect[]): Promise<void> {
     const pending = effects.map(effect => ({ key: `outbox:${eventId}\0${String(this.outboxSeq++).padStart(12, '0')}`, effect }))
+    const split = this.planRows.split(eventId, snapshot)
     const ops: StoreOp[] = [
-      this.store.table<PersistedEvent>('snapshots').putOp(`event:${eventId}`, { input, snapshot }),
+      this.store.table<PersistedEvent>('snapshots').putOp(`event:${eventId}`, { input, snapshot: split.snapshot }),
+      ...split.ops,
       this.store.table<EventSummary>('events').putOp(eventId, summary),
       ...pending.map(p => this.outbox.putOp(p.key, { eventId, effect: p.effect }))
     ]
@@ -499,6 +515,7 @@ export class Agent {
       const decision = i > 0 ? null : output ?? eventDecision(r.event)
       await this.audit.append(eventId, { event: r.event.type, stateBefore: r.from, stateAfter: r.to, decision }, i === records.length - 1 ? ops : [])
     }
+    split.committed()
     this.summaries.set(eventId, summary)
     if (summary.status !== 'active') await this.ledger.release(holderOf(eventId))
     for (const { key, effect } of pending) {

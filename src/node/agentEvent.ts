@@ -19,6 +19,7 @@ import {
   type DecisionComponents
 } from './agentDecisions.js'
 import type { CustomerChannel, CustomerDispatch, UpstreamChannel } from './agentChannels.js'
+import { sameSeries } from '../util/series.js'
 
 /** An effect of a transition, stored with it and sent after it: re-sent after a crash, so each is idempotent. */
 export type Effect =
@@ -150,8 +151,7 @@ export function eventImplementations (w: EventWiring) {
         const decidedAtMs = d.clock.now()
         const checkMs = input.request.intervalMs / d.config.checksPerInterval
         const revision = 1 + Math.max(0, Math.floor((d.clock.now() - input.request.startMs) / checkMs))
-        const changed = Object.entries(result.plan.setpointsKw).filter(([venId, row]) =>
-          JSON.stringify(row) !== JSON.stringify(input.plan.setpointsKw[venId]))
+        const changed = Object.entries(result.plan.setpointsKw).filter(([venId, row]) => !sameSeries(row, input.plan.setpointsKw[venId]))
         await Promise.all(changed.map(async ([venId, row]) => await w.customers.distribute(venId, dispatchFor(input.request, row, revision))))
         const setpointsSentAtMs = d.clock.now()
         const timing: RecoveryTiming = {

@@ -7,7 +7,7 @@
  */
 import { pino, type Logger } from 'pino'
 import type { Clock } from '../util/clock.js'
-import { Table, type Store, type StoreOp } from '../store/index.js'
+import { jsonCopy, Table, type Store, type StoreOp } from '../store/index.js'
 import { entryHash, genesisHash, signHead, type AuditEntry, type AuditHead } from './auditChain.js'
 import type { NodeKey } from './nodeKey.js'
 
@@ -85,7 +85,7 @@ export class AuditTrail {
         event: record.event,
         stateBefore: record.stateBefore,
         stateAfter: record.stateAfter,
-        decision: JSON.parse(JSON.stringify(record.decision ?? null)) as unknown,
+        decision: jsonCopy(record.decision ?? null),
         prevHash: tip.hash
       }
       const entry: AuditEntry = { ...unhashed, hash: entryHash(unhashed) }

@@ -44,7 +44,10 @@ export interface AuditHead {
 export const genesisHash = '0'.repeat(64)
 
 export function canonicalJson (value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (Array.isArray(value)) {
+    // A series of numbers (a plan's setpoint rows, most of a decision) is written as JSON.stringify writes it: natively.
+    return value.every(v => typeof v === 'number') ? JSON.stringify(value) : `[${value.map(canonicalJson).join(',')}]`
+  }
   if (value !== null && typeof value === 'object') {
     const keys = Object.keys(value).sort()
     return `{${keys.map(k => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`

@@ -20,6 +20,7 @@ import type { PayloadHandler } from '../openadr/transport.js'
 import { timerAt, type Clock } from '../util/clock.js'
 import type { CustomerChannel, CustomerDispatch } from './agentChannels.js'
 import type { CustomerBook } from './agentCustomers.js'
+import { sameSeries } from '../util/series.js'
 import {
   capabilitiesOf, offeredMarketContexts, parseCustomerReport, requestCustomerReports, type CapabilityValues, type ParsedReport
 } from './reportNames.js'
@@ -75,8 +76,11 @@ function dispatchSignal (d: CustomerDispatch): EventSignal {
   }
 }
 
-const sameSignal = (a: EventSignal[], b: EventSignal): boolean =>
-  a.length === 1 && JSON.stringify(a[0]?.intervals.map(i => i.values)) === JSON.stringify(b.intervals.map(i => i.values))
+/** Whether the event's one signal already holds these setpoints (compared as numbers: a re-dispatch asks for each changed customer). */
+const sameSignal = (a: EventSignal[], b: EventSignal): boolean => {
+  const held = a.length === 1 ? a[0] : undefined
+  return held !== undefined && held.intervals.length === b.intervals.length && held.intervals.every((i, k) => sameSeries(i.values, b.intervals[k]?.values))
+}
 
 export class CustomerVtn implements CustomerChannel {
   readonly vtn: Vtn

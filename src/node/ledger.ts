@@ -269,8 +269,28 @@ export class ReservationLedger {
 }
 
 function profileOf (held: Reservation[], window: LedgerWindow): FlexProfile {
+  if (held.length === 0) return { flexUpKw: new Array<number>(window.intervals).fill(0), flexDownKw: new Array<number>(window.intervals).fill(0) }
   const flexUpKw: number[] = []
   const flexDownKw: number[] = []
+  // Reservations on the window's own grid (an event's, asked about for that event) overlap whole intervals:
+  // the peak of each interval is the sum of what they hold in it, in the order peakKw would add them.
+  if (held.every(r => r.window.intervalMs === window.intervalMs && (window.startMs - r.window.startMs) % window.intervalMs === 0)) {
+    for (let t = 0; t < window.intervals; t++) {
+      let up = 0
+      let down = 0
+      for (const r of held) {
+        const k = (window.startMs - r.window.startMs) / window.intervalMs + t
+        if (k < 0 || k >= r.window.intervals) continue
+        const u = r.upKw[k] ?? 0
+        const d = r.downKw[k] ?? 0
+        if (u > 0) up += u
+        if (d > 0) down += d
+      }
+      flexUpKw.push(up)
+      flexDownKw.push(down)
+    }
+    return { flexUpKw, flexDownKw }
+  }
   for (let t = 0; t < window.intervals; t++) {
     const from = window.startMs + t * window.intervalMs
     flexUpKw.push(peakKw(held, from, from + window.intervalMs, r => r.upKw))
@@ -295,6 +315,8 @@ function peakKw (held: Reservation[], fromMs: number, toMs: number, kw: (r: Rese
       if (to > fromMs && value > 0) pieces.push({ from: Math.max(from, fromMs), to: Math.min(to, toMs), kw: value })
     }
   }
+  // Most customers hold nothing, or one reservation on the window's own grid: one piece or none.
+  if (pieces.length <= 1) return pieces[0]?.kw ?? 0
   let peak = 0
   for (const at of new Set(pieces.map(p => p.from))) {
     let sum = 0

@@ -151,6 +151,24 @@ export class ReportFormatError extends Error {
   }
 }
 
+/** Forecast data points by rID (`<series>.<step>`), parsed once: every customer sends hundreds with each forecast. */
+const forecastPoints = new Map<string, { series: ForecastSeries, step: number } | null>()
+/** Bounds the memo: a customer may send any rID, and only the steps of real forecasts need to be fast. */
+const forecastPointsKept = 10_000
+
+function forecastPoint (rID: string): { series: ForecastSeries, step: number } | null {
+  const known = forecastPoints.get(rID)
+  if (known !== undefined) return known
+  // As `rID.split('.')` reads it: the series, then the step up to the next dot if any.
+  const dot = rID.indexOf('.')
+  const next = rID.indexOf('.', dot + 1)
+  const name = rID.slice(0, dot)
+  const step = Number(rID.slice(dot + 1, next < 0 ? undefined : next))
+  const point = dot >= 0 && forecastSeries.includes(name as ForecastSeries) && Number.isInteger(step) && step >= 0 ? { series: name as ForecastSeries, step } : null
+  if (forecastPoints.size < forecastPointsKept) forecastPoints.set(rID, point)
+  return point
+}
+
 export function parseCustomerReport (report: OadrReport): ParsedReport {
   const intervals = (report.intervals ?? []).filter(i => i.payloads.some(p => typeof p.value === 'number'))
   const last = intervals.at(-1)
@@ -169,16 +187,15 @@ export function parseCustomerReport (report: OadrReport): ParsedReport {
     if (!(stepMs > 0)) throw new ReportFormatError('a forecast report needs intervals with a duration (the forecast step)')
     const series: Partial<Record<ForecastSeries, number[]>> = {}
     for (const p of last.payloads) {
-      const [name, k] = p.rID.split('.')
-      const index = Number(k)
-      if (!forecastSeries.includes(name as ForecastSeries) || !Number.isInteger(index) || index < 0 || typeof p.value !== 'number') continue
-      const row = series[name as ForecastSeries] ?? []
-      row[index] = p.value
-      series[name as ForecastSeries] = row
+      const point = forecastPoint(p.rID)
+      if (point === null || typeof p.value !== 'number') continue
+      const row = series[point.series] ?? []
+      row[point.step] = p.value
+      series[point.series] = row
     }
     for (const [name, row] of Object.entries(series)) {
       // A sparse row has holes that some() skips: read it densely.
-      if (Array.from(row).some(v => v === undefined)) throw new ReportFormatError(`forecast ${name} has gaps in its steps`)
+      for (let i = 0; i < row.length; i++) if (row[i] === undefined) throw new ReportFormatError(`forecast ${name} has gaps in its steps`)
       if (name !== 'baselineKw' && row.some(v => v < 0)) throw new ReportFormatError(`forecast ${name} must be ≥ 0`)
     }
     return { kind: 'forecast', startMs: endOf(last), stepMs, series }

@@ -1,6 +1,7 @@
 /**
  * The node's LevelDB store: one database at `<dataDir>/db` split into typed tables (sublevels with JSON
- * values) for actor snapshots, timers, audit entries, ledger reservations, customers, reports and events.
+ * values, long number series packed: packedJson.ts) for actor snapshots, timers, audit entries, ledger
+ * reservations, customers, reports and events.
  * Writes that must land together (a timer marked done with its effect, an audit entry with the snapshot
  * it records) go through `batch()`, which commits operations on several tables atomically.
  *
@@ -15,9 +16,11 @@ import type { AbstractSublevel } from 'abstract-level'
 import { Table, type StoreOp } from './table.js'
 import { GroupCommit } from './groupCommit.js'
 import { WriteBehind, type WriteBehindInit } from './writeBehind.js'
+import { packedJson } from './packedJson.js'
 
 export { Table, type StoreOp, type RangeOptions } from './table.js'
 export { WriteBehind, type WriteBehindInit } from './writeBehind.js'
+export { jsonCopy } from './packedJson.js'
 
 /** The tables of the store, by what they hold. */
 export const tableNames = [
@@ -68,7 +71,7 @@ export class Store {
   /** Opens (or reopens) the database; a closed LevelDB handle cannot be reopened, so each start makes one. */
   async start (): Promise<void> {
     await mkdir(this.dataDir, { recursive: true })
-    const db = new Level<string, unknown>(this.location, { valueEncoding: 'json' })
+    const db = new Level<string, unknown>(this.location, { valueEncoding: packedJson })
     await db.open()
     this.db = db
     this.group = new GroupCommit<LevelOp>(async ops => {
@@ -77,7 +80,7 @@ export class Store {
     })
     this.tables = new Map(tableNames.map(name => [
       name,
-      new Table<unknown>(name, db.sublevel<string, unknown>(name, { valueEncoding: 'json' }), this)
+      new Table<unknown>(name, db.sublevel<string, unknown>(name, { valueEncoding: packedJson }), this)
     ]))
   }
 

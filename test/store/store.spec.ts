@@ -22,6 +22,9 @@ describe('store', () => {
   it('keeps JSON values across a close and reopen of the LevelDB files', async () => {
     await store.table<{ state: string, n: number[] }>('snapshots').put('event:E1', { state: 'active', n: [1, 2.5] })
     await store.table<{ name: string }>('customers').put('ven-1', { name: 'ven one' })
+    // A forecast's worth of numbers is stored packed (packedJson.ts) and read back as JSON would.
+    const forecastKw = Array.from({ length: 96 }, (_, i) => Math.cos(i / 7) * 1.3)
+    await store.table<{ forecastKw: number[] }>('customers').put('ven-2', { forecastKw })
     await store.stop()
 
     const reopened = new Store({ dataDir })
@@ -29,7 +32,9 @@ describe('store', () => {
     try {
       assert.deepEqual(await reopened.table('snapshots').get('event:E1'), { state: 'active', n: [1, 2.5] })
       assert.deepEqual(await reopened.table('customers').get('ven-1'), { name: 'ven one' })
-      assert.equal(await reopened.table('customers').get('ven-2'), undefined)
+      assert.deepEqual(await reopened.table('customers').get('ven-2'), { forecastKw })
+      assert.deepEqual((await reopened.table('customers').values()).length, 2)
+      assert.equal(await reopened.table('customers').get('ven-3'), undefined)
     } finally {
       await reopened.stop()
     }
