@@ -11,7 +11,9 @@
  * `maxGain`, so a deviation found at the very end of an interval does not ask for the impossible).
  *
  * A customer asked to move x is expected to move r·x (r its reliability), so it is asked x = need / r, within
- * its range [baseline − flexDown, baseline + flexUp]. Pure: data in, data out.
+ * its range [baseline − flexDown, baseline + flexUp]. Only when every candidate's declared range is used may
+ * customers be asked past it, within their stretched range: a declared range is a forecast, and a customer
+ * holding its setpoint at the edge of it may well have more. Pure: data in, data out.
  */
 
 export interface RecoveryCustomer {
@@ -25,6 +27,12 @@ export interface RecoveryCustomer {
   /** Lowest and highest setpoint it can be asked for, kW per interval. */
   minKw: readonly number[]
   maxKw: readonly number[]
+  /**
+   * Lowest and highest setpoint it may be asked for once every candidate's declared range [minKw, maxKw] is
+   * used, kW per interval. @default minKw, maxKw
+   */
+  stretchMinKw?: readonly number[]
+  stretchMaxKw?: readonly number[]
   /** What it is expected to draw from now on, kW per interval (only intervals from `fromInterval` are read). */
   expectedKw: readonly number[]
 }
@@ -92,17 +100,21 @@ export function recover (input: RecoveryInput, init: RecoveryInit = {}): Recover
     // Share of the interval the new setpoints still act on: the whole of a later interval.
     const acting = cur === undefined ? 1 : Math.max(1 / maxGain, 1 - cur.elapsedShare - cur.pickupShare)
     let need = -gap / acting
-    for (const { c } of order) {
-      if (Math.abs(need) * acting <= deadband / 10) break
-      const current = setpoints.get(c.customerId)?.[t] ?? c.setpointKw[t] ?? 0
-      const room = need < 0 ? current - (c.minKw[t] ?? current) : (c.maxKw[t] ?? current) - current
-      if (!(room > 1e-9)) continue
-      const r = Math.max(minR, Math.min(1, c.reliability))
-      const ask = Math.min(room, Math.abs(need) / r)
-      const row = setpoints.get(c.customerId) ?? [...c.setpointKw]
-      row[t] = current + Math.sign(need) * ask
-      setpoints.set(c.customerId, row)
-      need -= Math.sign(need) * ask * r
+    for (const stretched of [false, true]) {
+      for (const { c } of order) {
+        if (Math.abs(need) * acting <= deadband / 10) break
+        const current = setpoints.get(c.customerId)?.[t] ?? c.setpointKw[t] ?? 0
+        const lowest = (stretched ? c.stretchMinKw?.[t] : undefined) ?? c.minKw[t] ?? current
+        const highest = (stretched ? c.stretchMaxKw?.[t] : undefined) ?? c.maxKw[t] ?? current
+        const room = need < 0 ? current - lowest : highest - current
+        if (!(room > 1e-9)) continue
+        const r = Math.max(minR, Math.min(1, c.reliability))
+        const ask = Math.min(room, Math.abs(need) / r)
+        const row = setpoints.get(c.customerId) ?? [...c.setpointKw]
+        row[t] = current + Math.sign(need) * ask
+        setpoints.set(c.customerId, row)
+        need -= Math.sign(need) * ask * r
+      }
     }
     const left = -need * acting
     residualKw[t] = left

@@ -164,6 +164,18 @@ export interface IntraContext {
 /** The largest make-up of a previous interval's energy, as a share of an interval's requested change. */
 const makeUpShare = 0.02
 
+/** How far (kW) a reading may stop short of its setpoint for the customer still to count as holding it. */
+const holdingSlackKw = 0.01
+
+/** Forecast errors profiled before a customer's error spread is trusted. */
+const minProfileSamples = 8
+
+/** The sd of a customer's forecast error (kW), 0 until enough of it is profiled. */
+function forecastErrorSdKw (c: CustomerRecord): number {
+  const p = c.profile
+  return p === undefined || p.samples < minProfileSamples ? 0 : Math.sqrt(Math.max(0, p.varianceKw2))
+}
+
 /** How fast a customer's forecast error fades from one interval to the next when predicting its drift. */
 const driftPersistence = 0.8
 
@@ -228,24 +240,38 @@ export async function intraMatch (d: DecisionComponents, request: DrRequest, pla
     const counted = dispatched || request.origin !== 'peer'
     const expectedNow = o === undefined || !counted ? base[t] ?? 0 : o.pending && dispatched ? expectedAt(t) : expectedFlowKw(o)
     soFarKw += counted ? o?.meanKw ?? expectedNow : expectedNow
-    // A customer off its setpoint keeps the share of its change it showed; one not dispatched keeps its drift.
+    // A dispatched customer keeps the share of its change it showed, one following its setpoint too: a partial
+    // complier asked for little stays within tolerance of its setpoint, and over a hundred customers that adds
+    // up to kilowatts the next interval would miss. One not dispatched keeps its drift.
     const changeT = (setpointKw[t] ?? 0) - (base[t] ?? 0)
-    const shown = !off ? 1 : o?.latestKw === undefined ? 0 : Math.abs(changeT) > 1e-6 ? Math.min(1, Math.max(0, (o.latestKw - (base[t] ?? 0)) / changeT)) : 0
+    const shareShown = o?.latestKw === undefined ? 0 : Math.abs(changeT) > 1e-6 ? Math.min(1, Math.max(0, (o.latestKw - (base[t] ?? 0)) / changeT)) : 0
+    const shown = !off ? (Math.abs(changeT) > d.config.toleranceKw ? shareShown : 1) : shareShown
     const drift = counted && !dispatched && o?.latestKw !== undefined && !o.others ? o.latestKw - (base[t] ?? 0) : 0
     const expectedKw = setpointKw.map((sp, k) => {
       if (k < t) return sp
       if (k === t) return expectedNow
       if (!dispatched) return (base[k] ?? 0) + drift * driftPersistence ** (k - t)
-      if (off) return (base[k] ?? 0) + shown * (sp - (base[k] ?? 0))
-      return o?.pending === true ? expectedAt(k) : sp
+      if (!off && o?.pending === true) return expectedAt(k)
+      return (base[k] ?? 0) + shown * (sp - (base[k] ?? 0))
     })
+    // One off its setpoint that showed part of its change (a partial complier) may be asked for more, expected
+    // to give that share of it: late in an event it holds much of the flexibility the node has left.
+    const partly = off && dispatched && o !== undefined && !o.others && !o.pending && o.latestKw !== undefined && Math.abs(changeT) > d.config.toleranceKw && shareShown >= 0.2
+    // One holding its setpoint (not stopping short of it) may have more than it declared: its flexibility is
+    // reckoned from a forecast baseline that is off by about its forecast error, which its profile measures.
+    const holding = dispatched && !off && o !== undefined && !o.pending && o.latestKw !== undefined && Math.abs(changeT) > d.config.toleranceKw &&
+      ((setpointKw[t] ?? 0) - o.latestKw) * Math.sign(changeT) <= holdingSlackKw
+    const stretch = holding ? forecastErrorSdKw(c) : 0
+    const minKw = base.map((b, k) => b - (row.flex.flexDownKw[k] ?? 0))
+    const maxKw = base.map((b, k) => b + (row.flex.flexUpKw[k] ?? 0))
     return {
       customerId: c.venId,
-      reliability,
-      candidate: !off && !elsewhere.has(c.venId) && d.book.dispatchable(c.venId),
+      reliability: partly ? Math.min(reliability, shareShown) : reliability,
+      candidate: (!off || partly) && !elsewhere.has(c.venId) && d.book.dispatchable(c.venId),
       setpointKw,
-      minKw: base.map((b, k) => b - (row.flex.flexDownKw[k] ?? 0)),
-      maxKw: base.map((b, k) => b + (row.flex.flexUpKw[k] ?? 0)),
+      minKw,
+      maxKw,
+      ...(stretch > 0 ? { stretchMinKw: minKw.map(v => changeT < 0 ? v - stretch : v), stretchMaxKw: maxKw.map(v => changeT > 0 ? v + stretch : v) } : {}),
       expectedKw
     }
   })

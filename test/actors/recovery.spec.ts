@@ -79,4 +79,18 @@ describe('actors/recovery: closing the aggregate gap at a checkpoint', () => {
     assert.equal(r.setpointsKw.get('a')?.[1], 1)
     assert.equal(r.coveredKw[0], 0)
   })
+
+  it('asks past a declared range only once every candidate\'s declared range is used', () => {
+    // `held` is at the bottom of its declared range and may stretch 0.5 kW below it; `spare` has 2 kW declared.
+    const held = customer('held', { reliability: 0.99, setpointKw: [0, 0], expectedKw: [0, 0], stretchMinKw: [-0.5, -0.5] })
+    const spare = customer('spare', { reliability: 0.6 })
+    const within = recover({ customers: [held, spare], targetKw: [1, 1], fromInterval: 0 })
+    assert.ok(!within.setpointsKw.has('held'), 'a declared range, even a less reliable one, comes first')
+    assert.ok(Math.abs((within.setpointsKw.get('spare')?.[0] ?? 0) - (2 - 1 / 0.6)) < 1e-9)
+    const past = recover({ customers: [held, spare], targetKw: [-0.3, -0.3], fromInterval: 0 })
+    assert.equal(past.setpointsKw.get('spare')?.[0], 0, 'spare gives all it declared')
+    // 2.3 kW short, spare is expected to give 0.6 · 2 = 1.2: held is asked the rest, at most its 0.5 kW of stretch.
+    assert.equal(past.setpointsKw.get('held')?.[0], -0.5)
+    assert.ok(Math.abs(past.residualKw[0]! - (2.3 - 1.2 - 0.5 * 0.99)) < 1e-9, 'what even the stretch cannot close is residual')
+  })
 })
