@@ -181,10 +181,12 @@ const driftPersistence = 0.8
 
 /**
  * Intra matchmaking at a checkpoint. With the `corrected` strategy (the default), the aggregate's expected
- * gap to the target is closed per interval from the current one on (src/actors/recovery.ts): customers off
- * their setpoint or silent are expected to keep doing what they did and are not asked again, the others are
- * moved, most reliable first; what they cannot close is the residual left for inter matchmaking. The
- * `paper` strategy covers each deviating customer on its own, as the paper prints it (`intraMatchPaper`).
+ * gap to the target is closed per interval from the current one on (src/actors/recovery.ts): dispatched
+ * customers are expected to keep the share of their change they show, silent ones to deliver nothing; the
+ * others, and partial compliers at the share they show, are moved, most reliable first, within what they
+ * declared, then those holding their setpoint past it by their forecast error; what they cannot close is the
+ * residual left for inter matchmaking. The `paper` strategy covers each deviating customer on its own, as
+ * the paper prints it (`intraMatchPaper`).
  */
 export async function intraMatch (d: DecisionComponents, request: DrRequest, plan: DispatchPlan, m: Measurement, ctx: IntraContext = {}): Promise<IntraResult> {
   if (d.config.intraStrategy === 'paper') return await intraMatchPaper(d, request, plan, m)
