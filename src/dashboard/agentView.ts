@@ -138,7 +138,8 @@ function involvedIn (audit: AuditEntryView[]): { customers: string[], peers: str
       for (const offer of d) if (typeof (offer as { peerId?: unknown })?.peerId === 'string') peers.add((offer as { peerId: string }).peerId)
       continue
     }
-    const plan = (d.plan ?? d) as { setpointsKw?: unknown }
+    // A plan, a decision carrying one, or the change an intra decision made to it (node/auditDecision.ts).
+    const plan = (d.plan ?? d.planChange ?? d) as { setpointsKw?: unknown }
     if (plan.setpointsKw !== null && typeof plan.setpointsKw === 'object') for (const v of Object.keys(plan.setpointsKw)) customers.add(v)
     if (Array.isArray(d.peersAsked)) for (const p of d.peersAsked) if (typeof p === 'string') peers.add(p)
   }

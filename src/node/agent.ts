@@ -16,11 +16,12 @@ import { pino, type Logger } from 'pino'
 import { drEventMachine } from '../machines/drEvent.js'
 import { nodeMachine } from '../machines/node.js'
 import { stateKey, transitionRecorder, type TransitionRecord } from '../machines/transitions.js'
-import type { DrEventInput, DrRequest, IntervalRecord, OptAnswer, WaitUntilInput, WaitUntilOutput } from '../machines/drEventTypes.js'
+import type { DispatchPlan, DrEventInput, DrRequest, IntervalRecord, OptAnswer, WaitUntilInput, WaitUntilOutput } from '../machines/drEventTypes.js'
 import type { ReliabilityBook } from '../actors/reliability.js'
 import { Store, type StoreOp } from '../store/index.js'
 import type { Clock } from '../util/clock.js'
 import { AuditTrail } from './audit.js'
+import { auditDecision } from './auditDecision.js'
 import { loadOrCreateNodeKey } from './nodeKey.js'
 import { ReservationLedger, type FlexProfile, type LedgerWindow } from './ledger.js'
 import { Scheduler } from './scheduler.js'
@@ -456,8 +457,12 @@ export class Agent {
     const entry: LiveEvent = { actor, input, queue: Promise.resolve(), storing: 0 }
     this.live.set(eventId, entry)
     let dispatched: string[] = []
+    // The plan before each transition: the audit records a decision that replaces it as the change (auditDecision.ts).
+    let plan = snapshot?.context.plan ?? null
     actor.subscribe({
       next: snap => {
+        const planBefore = plan
+        plan = snap.context.plan ?? null
         const now = snap.status === 'active' ? Object.keys(snap.context.plan?.setpointsKw ?? {}) : []
         this.sessions.eventDispatches(eventId, now, dispatched)
         dispatched = now
@@ -466,7 +471,7 @@ export class Agent {
         const persisted = persistedEvent(snap)
         const summary = this.summarise(input, snap)
         entry.storing++
-        entry.queue = entry.queue.then(async () => await this.persist(eventId, input, persisted, summary, taken, effects))
+        entry.queue = entry.queue.then(async () => await this.persist(eventId, input, persisted, summary, taken, effects, planBefore))
           .catch(err => { this.log.error({ err, eventId }, 'persisting an event transition failed') })
           .finally(() => { entry.storing-- })
         if (snap.status !== 'active') {
@@ -500,7 +505,7 @@ export class Agent {
   }
 
   private async persist (eventId: string, input: DrEventInput, snapshot: unknown, summary: EventSummary,
-    records: TransitionRecord[], effects: Effect[]): Promise<void> {
+    records: TransitionRecord[], effects: Effect[], planBefore: DispatchPlan | null): Promise<void> {
     const pending = effects.map(effect => ({ key: `outbox:${eventId}\0${String(this.outboxSeq++).padStart(12, '0')}`, effect }))
     const split = this.planRows.split(eventId, snapshot)
     const ops: StoreOp[] = [
@@ -512,7 +517,7 @@ export class Agent {
     if (records.length === 0) await this.store.batch(ops)
     for (const [i, r] of records.entries()) {
       const output = (r.event as { output?: unknown }).output
-      const decision = i > 0 ? null : output ?? eventDecision(r.event)
+      const decision = i > 0 ? null : auditDecision(output ?? eventDecision(r.event), planBefore)
       await this.audit.append(eventId, { event: r.event.type, stateBefore: r.from, stateAfter: r.to, decision }, i === records.length - 1 ? ops : [])
     }
     split.committed()

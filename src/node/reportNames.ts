@@ -8,7 +8,7 @@
  */
 import type { ItemBase } from '../openadr/model/common.js'
 import { currencyPerKWh, energyRealKwh, powerRealKw } from '../openadr/model/common.js'
-import type { OadrReport, OadrReportRequest, ReportDescription, ReportName, ReportType } from '../openadr/model/report.js'
+import type { OadrReport, OadrReportRequest, ReportDescription, ReportInterval, ReportName, ReportType } from '../openadr/model/report.js'
 import type { CustomerCapabilities } from '../machines/customerSession.js'
 
 export const telemetryReportName = 'TELEMETRY_USAGE' as const
@@ -22,7 +22,10 @@ export const capabilitiesSpecifierID = 'adrmesh-capabilities'
 /** rID of the telemetry data point: net flow, kW, load convention. */
 export const usageRid = 'usage'
 
-/** Forecast series, one data point per step ahead: `<series>.<k>` for k = 0 … steps − 1. */
+/**
+ * Forecast series, one data point (rID) each; a forecast report carries the steps ahead as its intervals,
+ * each with one value per series (docs/openadr-reports.md).
+ */
 export const forecastSeries = ['baselineKw', 'flexUpKw', 'flexDownKw'] as const
 export type ForecastSeries = typeof forecastSeries[number]
 
@@ -53,10 +56,8 @@ export interface CustomerOfferInit {
   marketContexts: string[]
   /** Telemetry sampling period (ms). */
   telemetryPeriodMs: number
-  /** Forecast step (ms): step k of a forecast report covers [end + k·step, end + (k+1)·step). */
+  /** Forecast step (ms): the forecast's sampling period, the duration of each interval of a forecast report. */
   forecastStepMs: number
-  /** Forecast steps per report. */
-  forecastSteps: number
   /** Period of the capabilities report (ms). */
   capabilitiesPeriodMs: number
   /** @default 'EUR' */
@@ -79,8 +80,7 @@ export function customerReportOffer (o: CustomerOfferInit): OadrReport[] {
   const mc = (i: number): string | undefined => o.marketContexts[Math.min(i, o.marketContexts.length - 1)]
   const contexts = o.marketContexts.length === 0 ? [undefined] : o.marketContexts
   const telemetry = contexts.map((m, i) => description(i === 0 ? usageRid : `${usageRid}.${i}`, 'usage', powerRealKw(), 'Direct Read', o.telemetryPeriodMs, m))
-  const forecast = forecastSeries.flatMap(series => Array.from({ length: o.forecastSteps }, (_, k) =>
-    description(`${series}.${k}`, forecastTypes[series], powerRealKw(), 'Projected', o.forecastStepMs, mc(0))))
+  const forecast = forecastSeries.map(series => description(series, forecastTypes[series], powerRealKw(), 'Projected', o.forecastStepMs, mc(0)))
   const currency = o.currency ?? 'EUR'
   const capabilities = (Object.keys(capabilityPoints) as CapabilityPoint[]).map(rID =>
     description(rID, capabilityPoints[rID].type, capabilityPoints[rID].unit(currency), 'x-notApplicable', o.capabilitiesPeriodMs, mc(0)))
@@ -151,23 +151,7 @@ export class ReportFormatError extends Error {
   }
 }
 
-/** Forecast data points by rID (`<series>.<step>`), parsed once: every customer sends hundreds with each forecast. */
-const forecastPoints = new Map<string, { series: ForecastSeries, step: number } | null>()
-/** Bounds the memo: a customer may send any rID, and only the steps of real forecasts need to be fast. */
-const forecastPointsKept = 10_000
-
-function forecastPoint (rID: string): { series: ForecastSeries, step: number } | null {
-  const known = forecastPoints.get(rID)
-  if (known !== undefined) return known
-  // As `rID.split('.')` reads it: the series, then the step up to the next dot if any.
-  const dot = rID.indexOf('.')
-  const next = rID.indexOf('.', dot + 1)
-  const name = rID.slice(0, dot)
-  const step = Number(rID.slice(dot + 1, next < 0 ? undefined : next))
-  const point = dot >= 0 && forecastSeries.includes(name as ForecastSeries) && Number.isInteger(step) && step >= 0 ? { series: name as ForecastSeries, step } : null
-  if (forecastPoints.size < forecastPointsKept) forecastPoints.set(rID, point)
-  return point
-}
+const forecastNames: ReadonlySet<string> = new Set(forecastSeries)
 
 export function parseCustomerReport (report: OadrReport): ParsedReport {
   const intervals = (report.intervals ?? []).filter(i => i.payloads.some(p => typeof p.value === 'number'))
@@ -181,25 +165,7 @@ export function parseCustomerReport (report: OadrReport): ParsedReport {
     }
     return { kind: 'telemetry', readings }
   }
-  if (report.reportSpecifierID === forecastSpecifierID) {
-    if (last === undefined) return { kind: 'forecast', startMs: 0, stepMs: 1, series: {} }
-    const stepMs = last.durationMs ?? report.durationMs ?? 0
-    if (!(stepMs > 0)) throw new ReportFormatError('a forecast report needs intervals with a duration (the forecast step)')
-    const series: Partial<Record<ForecastSeries, number[]>> = {}
-    for (const p of last.payloads) {
-      const point = forecastPoint(p.rID)
-      if (point === null || typeof p.value !== 'number') continue
-      const row = series[point.series] ?? []
-      row[point.step] = p.value
-      series[point.series] = row
-    }
-    for (const [name, row] of Object.entries(series)) {
-      // A sparse row has holes that some() skips: read it densely.
-      for (let i = 0; i < row.length; i++) if (row[i] === undefined) throw new ReportFormatError(`forecast ${name} has gaps in its steps`)
-      if (name !== 'baselineKw' && row.some(v => v < 0)) throw new ReportFormatError(`forecast ${name} must be ≥ 0`)
-    }
-    return { kind: 'forecast', startMs: endOf(last), stepMs, series }
-  }
+  if (report.reportSpecifierID === forecastSpecifierID) return parseForecast(report, intervals)
   if (report.reportSpecifierID === capabilitiesSpecifierID) {
     const values: Partial<Record<CapabilityPoint, number>> = {}
     for (const p of last?.payloads ?? []) {
@@ -208,6 +174,37 @@ export function parseCustomerReport (report: OadrReport): ParsedReport {
     return { kind: 'capabilities', values }
   }
   return { kind: 'other' }
+}
+
+/**
+ * A forecast report's intervals are its steps, one after the other at one duration (the step), each with a
+ * value per series: the first starts the forecast.
+ */
+function parseForecast (report: OadrReport, intervals: ReportInterval[]): Extract<ParsedReport, { kind: 'forecast' }> {
+  const first = intervals[0]
+  if (first === undefined) return { kind: 'forecast', startMs: 0, stepMs: 1, series: {} }
+  const stepMs = first.durationMs ?? 0
+  if (!(stepMs > 0)) throw new ReportFormatError('a forecast report needs intervals with a duration (the forecast step)')
+  const startMs = first.dtstartMs ?? report.dtstartMs ?? 0
+  const series: Partial<Record<ForecastSeries, number[]>> = {}
+  for (let k = 0; k < intervals.length; k++) {
+    const i = intervals[k] as ReportInterval
+    if ((i.durationMs ?? stepMs) !== stepMs || (i.dtstartMs ?? startMs + k * stepMs) !== startMs + k * stepMs) {
+      throw new ReportFormatError(`forecast step ${k} does not follow step ${k - 1} at ${stepMs} ms`)
+    }
+    for (const p of i.payloads) {
+      if (!forecastNames.has(p.rID) || typeof p.value !== 'number') continue
+      const name = p.rID as ForecastSeries
+      const row = series[name] ?? (series[name] = [])
+      if (row.length !== k) throw new ReportFormatError(`forecast ${name} has gaps in its steps`)
+      if (name !== 'baselineKw' && p.value < 0) throw new ReportFormatError(`forecast ${name} must be ≥ 0`)
+      row.push(p.value)
+    }
+  }
+  for (const [name, row] of Object.entries(series)) {
+    if (row.length !== intervals.length) throw new ReportFormatError(`forecast ${name} has gaps in its steps`)
+  }
+  return { kind: 'forecast', startMs, stepMs, series }
 }
 
 /** Scalar capabilities a customer reported, kept until (and after) its first forecast. */

@@ -133,7 +133,7 @@ export class UpstreamVen implements UpstreamChannel {
     const period = this.init.telemetryPeriodMs ?? 60_000
     const marketContexts = marketContextsOf(host)
     this.offered = marketContexts
-    const reports = customerReportOffer({ marketContexts, telemetryPeriodMs: period, forecastStepMs: period, forecastSteps: 1, capabilitiesPeriodMs: period })
+    const reports = customerReportOffer({ marketContexts, telemetryPeriodMs: period, forecastStepMs: period, capabilitiesPeriodMs: period })
     const telemetry = reports[0] as OadrReport
     telemetry.oadrReportDescriptions = [...(telemetry.oadrReportDescriptions ?? []),
       { rID: 'shortfall', reportType: 'deviation', readingType: 'Derived', itemBase: powerRealKw(), samplingRate: { minPeriodMs: period, maxPeriodMs: period, onChange: false } }]
@@ -142,7 +142,8 @@ export class UpstreamVen implements UpstreamChannel {
       sender: this.sender,
       clock: this.components.clock,
       decideOpt: async event => await this.decide(event),
-      readReport: (rID, startMs, endMs) => this.read(rID, startMs, endMs)
+      readReport: (rID, startMs, endMs) => this.read(rID, startMs, endMs),
+      readProjection: (rID, endMs, stepMs) => this.forecast(rID, endMs, stepMs)
     })
     ven.on('event', (event) => {
       if (event.eventDescriptor.eventStatus === 'cancelled') this.cancelLive(event.eventDescriptor.eventID)
@@ -275,6 +276,26 @@ export class UpstreamVen implements UpstreamChannel {
     host.cancel(eventId).catch(err => { this.components.logger.warn({ err, eventId }, 'cancel from upstream failed') })
   }
 
+  /**
+   * Upward forecast, one step ahead (the step that follows the report, docs/openadr-reports.md): Σ of the
+   * customers' baselines, and their flexibility net of what the ledger holds (committed to events or
+   * promised to peers), so the node above cannot count it twice.
+   */
+  private forecast (rID: string, endMs: number, stepMs: number): number[] | undefined {
+    const host = this.host
+    if (host === undefined || (rID !== 'baselineKw' && rID !== 'flexUpKw' && rID !== 'flexDownKw')) return undefined
+    const window = { startMs: endMs, intervalMs: stepMs, intervals: 1 }
+    let kw = 0
+    for (const c of host.book.all()) {
+      if (c.capabilities === null) continue
+      const own = onWindow(c.capabilities[rID], c.capabilities, window)[0] ?? 0
+      if (rID === 'baselineKw') { kw += own; continue }
+      const held = host.ledger.reserved(c.venId, window)[rID][0] ?? 0
+      kw += Math.max(0, own - held)
+    }
+    return [kw]
+  }
+
   /** Upward telemetry: the aggregate of every customer (latest reading in the period, else its baseline). */
   private read (rID: string, startMs: number, endMs: number): number | undefined {
     const host = this.host
@@ -285,21 +306,6 @@ export class UpstreamVen implements UpstreamChannel {
         const reading = host.book.readings(c.venId, startMs, endMs).at(-1)
         if (reading !== undefined) kw += reading.kw
         else if (c.capabilities !== null) kw += onWindow(c.capabilities.baselineKw, c.capabilities, { startMs, intervalMs: endMs - startMs, intervals: 1 })[0] ?? 0
-      }
-      return kw
-    }
-    const [series, step] = rID.split('.')
-    if ((series === 'baselineKw' || series === 'flexUpKw' || series === 'flexDownKw') && step !== undefined) {
-      // Step k covers [end + k·S, end + (k+1)·S) (docs/openadr-reports.md); flexibility is offered net of
-      // what the ledger holds (committed to events or promised to peers), so the node above cannot count it twice.
-      const window = { startMs: endMs + Number(step) * (endMs - startMs), intervalMs: endMs - startMs, intervals: 1 }
-      let kw = 0
-      for (const c of host.book.all()) {
-        if (c.capabilities === null) continue
-        const own = onWindow(c.capabilities[series], c.capabilities, window)[0] ?? 0
-        if (series === 'baselineKw') { kw += own; continue }
-        const held = host.ledger.reserved(c.venId, window)[series][0] ?? 0
-        kw += Math.max(0, own - held)
       }
       return kw
     }

@@ -71,17 +71,7 @@ interface Active {
   lastCostTickMs: number
 }
 
-const forecastNames = new Set<string>(forecastSeries)
-const forecastSteps = new Map<string, { series: ForecastSeries, k: number } | undefined>()
-
-/** The series and step of a forecast data point (`baselineKw.3`), undefined for others; parsed once per rID. */
-function forecastStep (rID: string): { series: ForecastSeries, k: number } | undefined {
-  if (forecastSteps.has(rID)) return forecastSteps.get(rID)
-  const [series, k] = rID.split('.')
-  const step = series !== undefined && k !== undefined && forecastNames.has(series) ? { series: series as ForecastSeries, k: Number(k) } : undefined
-  forecastSteps.set(rID, step)
-  return step
-}
+const forecastNames: ReadonlySet<string> = new Set(forecastSeries)
 const forecastKey: Record<ForecastSeries, keyof CustomerProfile> = { baselineKw: 'forecastBaselineKw', flexUpKw: 'flexUpKw', flexDownKw: 'flexDownKw' }
 
 export class Fleet {
@@ -104,13 +94,14 @@ export class Fleet {
       venName: c.venId,
       venID: c.venId,
       reports: customerReportOffer({
-        marketContexts: c.marketContexts, telemetryPeriodMs: i.telemetryPeriodMs, forecastStepMs: i.intervalMs, forecastSteps: i.forecastSteps, capabilitiesPeriodMs: i.intervalMs
+        marketContexts: c.marketContexts, telemetryPeriodMs: i.telemetryPeriodMs, forecastStepMs: i.intervalMs, capabilitiesPeriodMs: i.intervalMs
       }),
       defaultPollFreqMs: i.pollFreqMs
     }, {
       sender: this.components.sender,
       clock: this.components.clock,
-      readReport: (rID, _startMs, endMs) => this.read(c, rID, endMs)
+      readReport: (rID, _startMs, endMs) => this.read(c, rID, endMs),
+      readProjection: (rID, endMs) => forecastNames.has(rID) ? this.forecast(c, rID as ForecastSeries, endMs) : undefined
     })
     // A customer whose node is gone keeps failing to reach it; that is the node's problem, not the run's.
     ven.on('error', () => {})
@@ -139,9 +130,14 @@ export class Fleet {
       // The first step of a profile does not depend on the window's length: one step, not a forecast's worth.
       return profileOf(c, { startMs: endMs, intervalMs: this.init.intervalMs, intervals: 1 }, this.init.seed).trueBaselineKw[0]
     }
-    const step = forecastStep(rID)
-    if (step !== undefined) return this.forecastAt(c, step.series, endMs, step.k)
     return this.capability(c, rID as CapabilityPoint)
+  }
+
+  /** The customer's forecast of `series` sent at `endMs`: its `forecastSteps` steps from `endMs` on. */
+  private forecast (c: SyntheticCustomer, series: ForecastSeries, endMs: number): number[] {
+    const out = new Array<number>(this.init.forecastSteps)
+    for (let k = 0; k < out.length; k++) out[k] = this.forecastAt(c, series, endMs, k)
+    return out
   }
 
   /**

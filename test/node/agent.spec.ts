@@ -3,6 +3,7 @@ import { ManualClock } from '../../src/util/clock.js'
 import { WorkerPool } from '../../src/node/workerPool.js'
 import type { AgentComponents } from '../../src/node/agent.js'
 import { verifyTrail } from '../../src/node/auditChain.js'
+import { planOfTrail } from '../../src/node/auditDecision.js'
 import { Community, enrol, get, MARKET, post, removeDir, simCustomers, startNode, Stepper, tempDir, type Running } from './agentFixtures.js'
 
 // Stepped time: customers report every 7.5 s of clock time, monitoring checks twice per 60 s interval.
@@ -113,6 +114,15 @@ describe('agent: a node with 20 customers on real HTTP and LevelDB', function ()
     assert.ok(recovery.detectedAtMs <= recovery.decidedAtMs && recovery.decidedAtMs <= recovery.setpointsSentAtMs && recovery.setpointsSentAtMs < recovery.pickupByMs,
       JSON.stringify(recovery))
     assert.equal(first.decision.timing.detectedAtMs, recovery.detectedAtMs, 'the audit entry of the intra decision carries the times')
+    // An intra decision is recorded as the rows it changed, not the whole plan; the trail still gives the plan:
+    // replayed from the planning decision, it is what the customers were last sent.
+    assert.equal(first.decision.plan, undefined)
+    const changed = Object.keys(first.decision.planChange.setpointsKw).length
+    assert.ok(changed > 0 && changed < n.community.dispatches.size, `${changed} rows recorded`)
+    const plan = planOfTrail(e.audit)
+    const sent = [...n.community.dispatches].flatMap(([venId, byEvent]) => byEvent.has('ev-deviate') ? [venId] : [])
+    assert.deepEqual(Object.keys(plan?.setpointsKw ?? {}).sort(), sent.sort())
+    for (const venId of sent) assert.deepEqual(plan?.setpointsKw[venId], n.community.dispatches.get(venId)?.get('ev-deviate')?.setpointsKw, venId)
     // Profiling (expected − measured): the deviator drew more than its setpoint; a compliant customer none.
     const customers = (await get(n.url, '/api/customers')).json as Array<{ venId: string, profile?: { meanKw: number, samples: number } }>
     const profileOf = (venId: string) => customers.find(c => c.venId === venId)?.profile
@@ -134,10 +144,10 @@ describe('agent: a node with 20 customers on real HTTP and LevelDB', function ()
       n.community.deviations.set(customer, { fromMs: body.startMs + 40_000, kw })
       const e = await finished(n, 'ev-makeup')
       assert.ok(kw > 0 ? e.intervals[0].deviationKw > 0.5 : e.intervals[0].deviationKw < -0.5, `interval 0: deviation ${e.intervals[0].deviationKw}`)
-      type Entry = { stateBefore: string, decision: { plan: { makeUpKw?: number[] }, timing: { intervalIndex: number, detectedAtMs: number } } }
+      type Entry = { stateBefore: string, decision: { planChange: { makeUpKw?: number[] }, timing: { intervalIndex: number, detectedAtMs: number } } }
       const closing = (e.audit as Entry[]).find(a => a.stateBefore === 'active.intra' && a.decision.timing.intervalIndex === 0 && a.decision.timing.detectedAtMs >= body.startMs + INTERVAL)
       assert.ok(closing !== undefined, 'intra ran at the checkpoint closing interval 0')
-      const makeUp = closing.decision.plan.makeUpKw?.[1] ?? 0
+      const makeUp = closing.decision.planChange.makeUpKw?.[1] ?? 0
       // A reduction made up means a lower target for interval 1.
       if (madeUp) assert.ok(makeUp < 0, `make-up ${makeUp}`)
       else assert.equal(makeUp, 0)

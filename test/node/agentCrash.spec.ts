@@ -197,9 +197,9 @@ class CrashSite {
   constructor (readonly name: string, url: string) {
     this.ven = new Ven({
       venName: name,
-      reports: customerReportOffer({ marketContexts: [MARKET], telemetryPeriodMs: 1_000, forecastStepMs: 2_000, forecastSteps: 2, capabilitiesPeriodMs: 1_000 }),
+      reports: customerReportOffer({ marketContexts: [MARKET], telemetryPeriodMs: 1_000, forecastStepMs: 2_000, capabilitiesPeriodMs: 1_000 }),
       defaultPollFreqMs: 250
-    }, { sender: new HttpPayloadSender({ baseUrl: url }), readReport: rID => this.read(rID) })
+    }, { sender: new HttpPayloadSender({ baseUrl: url }), readReport: rID => this.read(rID), readProjection: rID => this.forecast(rID) })
     // While the node is down polls and reports fail; the VEN keeps polling.
     this.ven.on('error', () => {})
     this.ven.on('reportSent', report => {
@@ -224,12 +224,14 @@ class CrashSite {
     return kw
   }
 
+  /** A flat forecast of two steps. */
+  private forecast (rID: string): number[] | undefined {
+    const kw = { baselineKw: 4, flexDownKw: 2, flexUpKw: 1 }[rID]
+    return kw === undefined ? undefined : [kw, kw]
+  }
+
   private read (rID: string): number | undefined {
     if (rID === 'usage') return this.flowKw(Date.now())
-    const [series] = rID.split('.')
-    if (series === 'baselineKw') return 4
-    if (series === 'flexDownKw') return 2
-    if (series === 'flexUpKw') return 1
     if (rID === 'costUpPerKwh' || rID === 'costDownPerKwh') return 0.1
     return 0
   }

@@ -35,12 +35,13 @@ export class Site {
   constructor (readonly device: Device, nodeUrl: string, readonly clock: ScaledClock) {
     this.ven = new Ven({
       venName: device.venName,
-      reports: customerReportOffer({ marketContexts: [MARKET], telemetryPeriodMs: POLL, forecastStepMs: POLL, forecastSteps: 2, capabilitiesPeriodMs: POLL }),
+      reports: customerReportOffer({ marketContexts: [MARKET], telemetryPeriodMs: POLL, forecastStepMs: POLL, capabilitiesPeriodMs: POLL }),
       defaultPollFreqMs: POLL
     }, {
       sender: new HttpPayloadSender({ baseUrl: nodeUrl }),
       clock,
-      readReport: rID => this.read(rID)
+      readReport: rID => this.read(rID),
+      readProjection: rID => this.forecast(rID)
     })
   }
 
@@ -58,12 +59,16 @@ export class Site {
     return kw
   }
 
+  /** A flat forecast of two steps. */
+  private forecast (rID: string): number[] | undefined {
+    if (rID === 'baselineKw') return [this.device.baselineKw, this.device.baselineKw]
+    if (rID === 'flexUpKw') return [this.device.flexUpKw, this.device.flexUpKw]
+    if (rID === 'flexDownKw') return [this.device.flexDownKw, this.device.flexDownKw]
+    return undefined
+  }
+
   private read (rID: string): number | undefined {
     if (rID === 'usage') return this.flowKw(this.clock.now())
-    const [series] = rID.split('.')
-    if (series === 'baselineKw') return this.device.baselineKw
-    if (series === 'flexUpKw') return this.device.flexUpKw
-    if (series === 'flexDownKw') return this.device.flexDownKw
     if (rID === 'costUpPerKwh' || rID === 'costDownPerKwh') return this.device.cost
     if (rID === 'pvKw') return this.device.pvKw
     return undefined

@@ -37,12 +37,13 @@ describe('agent recovery: reports the customer VTN stored before a crash reach t
     await server.start()
     const ven = new Ven({
       venName: 'site-r',
-      reports: customerReportOffer({ marketContexts: [MARKET], telemetryPeriodMs: POLL, forecastStepMs: POLL, forecastSteps: 2, capabilitiesPeriodMs: POLL }),
+      reports: customerReportOffer({ marketContexts: [MARKET], telemetryPeriodMs: POLL, forecastStepMs: POLL, capabilitiesPeriodMs: POLL }),
       defaultPollFreqMs: POLL
     }, {
       sender: new HttpPayloadSender({ baseUrl: server.url }),
       clock,
-      readReport: rID => rID === 'usage' ? 4 + (clock.now() % 1000) / 1000 : rID.startsWith('baselineKw') ? 5 : rID.startsWith('flexDownKw') ? 2 : rID.startsWith('flexUpKw') ? 1 : 0.2
+      readReport: rID => rID === 'usage' ? 4 + (clock.now() % 1000) / 1000 : 0.2,
+      readProjection: rID => rID === 'baselineKw' ? [5, 5] : rID === 'flexDownKw' ? [2, 2] : rID === 'flexUpKw' ? [1, 1] : undefined
     })
     const acknowledged: Array<{ atMs: number, kw: number }> = []
     let forecasts = 0

@@ -10,8 +10,20 @@ import type { EiEvent } from '../../src/openadr/model/event.js'
 import { assertSchemaValid } from '../helpers/xsd.js'
 
 const offer = customerReportOffer({
-  marketContexts: ['http://mc/a', 'http://mc/b'], telemetryPeriodMs: 60_000, forecastStepMs: 900_000, forecastSteps: 4, capabilitiesPeriodMs: 3_600_000
+  marketContexts: ['http://mc/a', 'http://mc/b'], telemetryPeriodMs: 60_000, forecastStepMs: 900_000, capabilitiesPeriodMs: 3_600_000
 })
+
+/** A forecast report as a customer VEN sends it: one interval per step from `startMs`, one payload per series. */
+function forecastReport (startMs: number, steps: Array<Record<string, number>>, stepMs = 900_000): OadrReport {
+  return {
+    ...report(forecastSpecifierID, steps.map((values, k) => ({
+      dtstartMs: startMs + k * stepMs, durationMs: stepMs, payloads: Object.entries(values).map(([rID, value]) => ({ rID, value }))
+    }))),
+    dtstartMs: startMs,
+    durationMs: steps.length * stepMs,
+    reportName: 'x-ADRMESH_FORECAST'
+  }
+}
 
 function report (reportSpecifierID: string, intervals: OadrReport['intervals']): OadrReport {
   return { reportSpecifierID, reportRequestID: 'rr-1', createdDateTimeMs: 1_000_000, dtstartMs: 0, durationMs: 900_000, ...(intervals === undefined ? {} : { intervals }) }
@@ -22,9 +34,14 @@ describe('customer reports (docs/openadr-reports.md)', () => {
     const register = encodePayload({ type: 'oadrRegisterReport', requestID: 'r1', oadrReports: offer.map(r => ({ ...r, createdDateTimeMs: 1_700_000_000_000 })), venID: 'ven-1' })
     const update = encodePayload({
       type: 'oadrUpdateReport', requestID: 'r2', venID: 'ven-1',
-      oadrReports: [{ ...report(forecastSpecifierID, [{ dtstartMs: 0, durationMs: 900_000, payloads: [{ rID: 'baselineKw.0', value: 5 }, { rID: 'flexDownKw.0', value: 2 }] }]), reportName: 'x-ADRMESH_FORECAST' }]
+      oadrReports: [forecastReport(1_700_000_900_000, [{ baselineKw: 5, flexUpKw: 1, flexDownKw: 2 }, { baselineKw: 5.5, flexUpKw: 1, flexDownKw: 2.5 }])]
     })
     await assertSchemaValid([register, update])
+    const sent = decodePayload(update)
+    assert.ok(sent.type === 'oadrUpdateReport')
+    assert.deepEqual(parseCustomerReport(sent.oadrReports[0] as OadrReport), {
+      kind: 'forecast', startMs: 1_700_000_900_000, stepMs: 900_000, series: { baselineKw: [5, 5.5], flexUpKw: [1, 1], flexDownKw: [2, 2.5] }
+    })
     const back = decodePayload(register)
     assert.equal(back.type, 'oadrRegisterReport')
     assert.deepEqual(offeredMarketContexts(back.type === 'oadrRegisterReport' ? back.oadrReports : []), ['http://mc/a', 'http://mc/b'])
@@ -35,14 +52,14 @@ describe('customer reports (docs/openadr-reports.md)', () => {
     const requests = requestCustomerReports(offer, () => `req-${n++}`)
     assert.deepEqual(requests.map(r => r.reportSpecifier.reportSpecifierID), [telemetrySpecifierID, forecastSpecifierID, capabilitiesSpecifierID])
     assert.deepEqual(requests.map(r => r.reportSpecifier.granularityMs), [60_000, 900_000, 3_600_000])
-    assert.equal(requests[1]?.reportSpecifier.specifierPayloads.length, 12)
+    // One data point per series, whatever the forecast's length: its steps are a report's intervals.
+    assert.deepEqual(requests[1]?.reportSpecifier.specifierPayloads.map(p => p.rID), ['baselineKw', 'flexUpKw', 'flexDownKw'])
   })
 
   it('parses telemetry, forecasts on their grid and capabilities; refuses forecasts with gaps or negative flexibility', () => {
     const telemetry = parseCustomerReport(report(telemetrySpecifierID, [{ dtstartMs: 0, durationMs: 60_000, payloads: [{ rID: 'usage', value: 4.5 }] }]))
     assert.deepEqual(telemetry, { kind: 'telemetry', readings: [{ atMs: 60_000, kw: 4.5 }] })
-    const payloads = ['baselineKw', 'flexUpKw', 'flexDownKw'].flatMap((s, j) => [0, 1].map(k => ({ rID: `${s}.${k}`, value: j + k })))
-    const forecast = parseCustomerReport(report(forecastSpecifierID, [{ dtstartMs: 0, durationMs: 900_000, payloads }]))
+    const forecast = parseCustomerReport(forecastReport(900_000, [0, 1].map(k => ({ baselineKw: k, flexUpKw: 1 + k, flexDownKw: 2 + k }))))
     assert.ok(forecast.kind === 'forecast')
     assert.equal(forecast.startMs, 900_000)
     const caps = capabilitiesOf(forecast, { costDownPerKwh: 0.2, latitude: 46.5, longitude: 6.6 })
@@ -51,8 +68,14 @@ describe('customer reports (docs/openadr-reports.md)', () => {
     assert.equal(caps?.forecastIntervalMs, 900_000)
     assert.equal(caps?.costDownPerKwh, 0.2)
     assert.deepEqual(caps?.location, { lat: 46.5, lon: 6.6 })
-    assert.throws(() => parseCustomerReport(report(forecastSpecifierID, [{ dtstartMs: 0, durationMs: 900_000, payloads: [{ rID: 'flexUpKw.1', value: 1 }] }])), ReportFormatError)
-    assert.throws(() => parseCustomerReport(report(forecastSpecifierID, [{ dtstartMs: 0, durationMs: 900_000, payloads: [{ rID: 'flexUpKw.0', value: -1 }] }])), ReportFormatError)
+    // A series missing a step (first, middle or last), a negative flexibility, steps that do not follow each other.
+    const refused: Array<Array<Record<string, number>>> = [[{ baselineKw: 1 }, { baselineKw: 1, flexUpKw: 1 }], [{ flexUpKw: 1 }, { baselineKw: 1 }, { flexUpKw: 1 }], [{ baselineKw: 1, flexUpKw: 1 }, { baselineKw: 1 }], [{ flexUpKw: -1 }]]
+    for (const steps of refused) {
+      assert.throws(() => parseCustomerReport(forecastReport(0, steps)), ReportFormatError, JSON.stringify(steps))
+    }
+    const gap = forecastReport(0, [{ baselineKw: 1 }, { baselineKw: 2 }])
+    assert.throws(() => parseCustomerReport({ ...gap, intervals: gap.intervals?.map((i, k) => ({ ...i, dtstartMs: k * 1_800_000 })) }), ReportFormatError)
+    assert.throws(() => parseCustomerReport({ ...gap, intervals: gap.intervals?.map((i, k) => ({ ...i, durationMs: 900_000 + k })) }), ReportFormatError)
     assert.equal(capabilitiesOf({ kind: 'forecast', startMs: 0, stepMs: 1, series: { baselineKw: [1] } }, {}), null)
   })
 

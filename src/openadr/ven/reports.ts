@@ -2,17 +2,21 @@
  * The reports a VEN offers and the ones it serves: metadata for oadrRegisterReport, and for each report
  * request a timer that samples its data points every `granularity` and sends them every
  * `reportBackDuration` (within the request's reportInterval, when it has one), on the injected clock.
+ * Data points with values ahead (forecasts, `readProjection`) are sent as the intervals that follow the
+ * reporting period, one per step of the granularity: a time series is a report's intervals, not one data
+ * point per step.
  */
 import { timerAt, type TimerHandle } from '../../util/clock.js'
 import type { Clock } from '../../util/clock.js'
 import type { OadrReport, OadrReportRequest, ReportInterval, ReportName } from '../model/report.js'
 import { ReportNotSupportedError } from '../errors.js'
-import type { ReadReport } from './types.js'
+import type { ReadProjection, ReadReport } from './types.js'
 
 export interface ReportScheduleInit {
   clock: Clock
   offered: OadrReport[]
   readReport?: ReadReport
+  readProjection?: ReadProjection
   send: (report: OadrReport) => Promise<void>
   onError: (err: Error) => void
 }
@@ -79,19 +83,37 @@ export class ReportSchedule {
     const granularityMs = spec.granularityMs > 0 ? spec.granularityMs : periodMs
     const count = Math.max(1, Math.round(periodMs / granularityMs))
     const startMs = endMs - count * granularityMs
+    const projected: Array<{ rID: string, values: readonly number[] }> = []
+    const sampled = []
+    for (const p of spec.specifierPayloads) {
+      const values = this.init.readProjection?.(p.rID, endMs, granularityMs, entry.request)
+      if (values === undefined) sampled.push(p)
+      else projected.push({ rID: p.rID, values })
+    }
     const intervals: ReportInterval[] = []
-    for (let k = 0; k < count; k++) {
+    for (let k = 0; sampled.length > 0 && k < count; k++) {
       const s = startMs + k * granularityMs
       const payloads = []
-      for (const p of spec.specifierPayloads) {
+      for (const p of sampled) {
         const value = this.init.readReport?.(p.rID, s, s + granularityMs, entry.request)
         if (value !== undefined) payloads.push({ rID: p.rID, value })
       }
       if (payloads.length > 0) intervals.push({ dtstartMs: s, durationMs: granularityMs, payloads })
     }
+    const steps = projected.reduce((n, p) => Math.max(n, p.values.length), 0)
+    for (let k = 0; k < steps; k++) {
+      const payloads = []
+      for (const p of projected) {
+        const value = p.values[k]
+        if (value !== undefined) payloads.push({ rID: p.rID, value })
+      }
+      if (payloads.length > 0) intervals.push({ dtstartMs: endMs + k * granularityMs, durationMs: granularityMs, payloads })
+    }
+    // The report spans its intervals: the reporting period, the steps ahead, or both.
+    const fromMs = sampled.length > 0 || projected.length === 0 ? startMs : endMs
     return {
-      dtstartMs: startMs,
-      durationMs: count * granularityMs,
+      dtstartMs: fromMs,
+      durationMs: endMs + steps * granularityMs - fromMs,
       ...(intervals.length === 0 ? {} : { intervals }),
       eiReportID: `${entry.request.reportRequestID}-${entry.sent}`,
       reportRequestID: entry.request.reportRequestID,

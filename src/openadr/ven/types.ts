@@ -44,6 +44,14 @@ export interface VenInit {
 /** One data point of a report for the interval [startMs, endMs); undefined leaves it out. */
 export type ReadReport = (rID: string, startMs: number, endMs: number, request: OadrReportRequest) => number | ResourceStatus | undefined
 
+/**
+ * A data point's values ahead of a report sent at `endMs` (a forecast: readingType `Projected`), one per
+ * step of the request's granularity: value k covers [endMs + k·stepMs, endMs + (k+1)·stepMs) and goes in
+ * the report as an interval of its own, beside the other projected data points' values for that step.
+ * undefined: the data point is a reading of the period that ends at `endMs`, asked of `readReport`.
+ */
+export type ReadProjection = (rID: string, endMs: number, stepMs: number, request: OadrReportRequest) => readonly number[] | undefined
+
 export interface VenComponents {
   /** Carries this VEN's requests to its VTN (a MessageSender skips the codec). */
   sender: AnySender
@@ -53,6 +61,8 @@ export interface VenComponents {
   decideOpt?: (event: EiEvent) => OptType | Promise<OptType>
   /** Values for the reports the VTN requested. @default no values (reports are sent empty) */
   readReport?: ReadReport
+  /** Values ahead (forecasts) for the reports the VTN requested; asked first. @default none: every data point is read with readReport */
+  readProjection?: ReadProjection
   /** @default crypto.randomUUID */
   newId?: () => string
 }

@@ -63,6 +63,7 @@ export class Ven extends EventEmitter<VenEvents> {
       clock: this.clock,
       offered: init.reports ?? [],
       ...(components.readReport === undefined ? {} : { readReport: components.readReport }),
+      ...(components.readProjection === undefined ? {} : { readProjection: components.readProjection }),
       send: async report => { await this.sendReport(report) },
       onError: err => { this.fail(err) }
     })

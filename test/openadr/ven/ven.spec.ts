@@ -6,6 +6,9 @@ import { Ven } from '../../../src/openadr/ven/ven.js'
 import { localSender } from '../../../src/openadr/local.js'
 import type { PayloadHandler } from '../../../src/openadr/transport.js'
 import { telemetryOffer } from '../fixtures.js'
+import { powerRealKw } from '../../../src/openadr/model/common.js'
+import type { OadrReport } from '../../../src/openadr/model/report.js'
+import { assertSchemaValid } from '../../helpers/xsd.js'
 
 const minute = 60_000
 const t0 = Date.UTC(2026, 5, 1, 8)
@@ -64,6 +67,44 @@ describe('VEN client', () => {
     assert.deepEqual(ven.activeReportRequests(), [])
     ven.removeAllListeners()
     await vtn.stop()
+  })
+
+  it('sends a projected data point as the intervals after the reporting period, one per step, beside the readings, schema-valid', async () => {
+    const clock = new ScaledClock(t0, 600)
+    const vtn = new Vtn({ vtnID: 'vtn', requestReports: () => [] }, { clock })
+    await vtn.start()
+    const updates: string[] = []
+    const handler: PayloadHandler = async (service, xml, p) => {
+      if (xml.includes('oadrUpdateReport')) updates.push(xml)
+      return await vtn.handler(service, xml, p)
+    }
+    const forecast = { rID: 'site-forecast', reportType: 'usage', itemBase: powerRealKw(), readingType: 'Projected', samplingRate: { minPeriodMs: minute, maxPeriodMs: minute, onChange: false } } as const
+    const offer = { ...telemetryOffer, oadrReportDescriptions: [...telemetryOffer.oadrReportDescriptions ?? [], forecast] }
+    const ven = new Ven({ venName: 'v', venID: 'ven-1', reports: [offer] }, {
+      clock, sender: localSender(handler), readReport: () => 7, readProjection: rID => rID === 'site-forecast' ? [8, 9, 10] : undefined
+    })
+    await ven.start()
+    await ven.stop()
+    await vtn.requestReport('ven-1', {
+      reportRequestID: 'rq',
+      reportSpecifier: { reportSpecifierID: 'telemetry-usage', granularityMs: minute, reportBackDurationMs: minute, specifierPayloads: [{ rID: 'site-power', readingType: 'Direct Read' }, { rID: 'site-forecast', readingType: 'Projected' }] }
+    })
+    await ven.pollOnce()
+    const [{ report }] = await once(vtn, 'report') as [{ report: OadrReport }]
+    const endMs = (report.intervals?.[0]?.dtstartMs ?? 0) + minute
+    assert.deepEqual(report.intervals?.map(i => [i.dtstartMs, i.durationMs, i.payloads.map(p => [p.rID, p.value])]), [
+      [endMs - minute, minute, [['site-power', 7]]],
+      [endMs, minute, [['site-forecast', 8]]],
+      [endMs + minute, minute, [['site-forecast', 9]]],
+      [endMs + 2 * minute, minute, [['site-forecast', 10]]]
+    ])
+    assert.deepEqual([report.dtstartMs, report.durationMs], [endMs - minute, 4 * minute])
+    await vtn.cancelReport('ven-1', 'rq')
+    await ven.pollOnce()
+    ven.removeAllListeners()
+    await vtn.stop()
+    assert.ok(updates.length > 0)
+    await assertSchemaValid(updates.slice(0, 1))
   })
 
   it('refuses a report request for a report it did not offer (left out of oadrPendingReports)', async () => {
