@@ -164,6 +164,14 @@ export interface IntraContext {
 /** The largest make-up of a previous interval's energy, as a share of an interval's requested change. */
 const makeUpShare = 0.02
 
+/**
+ * How far past the request the node aims, as a share of each interval's requested change. Energy is settled
+ * interval by interval and what goes past the request is not paid, but the node's view of its aggregate is off
+ * by a kilowatt or two (silent customers count at their forecast): aiming a little past trades some unpaid
+ * energy for intervals that would otherwise close short without the node seeing it.
+ */
+const aimShare = 0.01
+
 /** How far (kW) a reading may stop short of its setpoint for the customer still to count as holding it. */
 const holdingSlackKw = 0.01
 
@@ -290,7 +298,8 @@ export async function intraMatch (d: DecisionComponents, request: DrRequest, pla
     const short = Math.sign(m.aggregateKw - m.requestedKw) === Math.sign(sumAt(rows, t) - (requestedKw[t] ?? 0))
     makeUpKw[t + 1] = short ? Math.max(-room, Math.min(room, m.requestedKw - m.aggregateKw)) : 0
   }
-  const targetKw = requestedKw.map((r, k) => r + (ctx.interCoveredKw?.(k) ?? 0) + (makeUpKw[k] ?? 0))
+  const aimKw = requestedKw.map((r, k) => aimShare * (r - sumAt(rows, k)))
+  const targetKw = requestedKw.map((r, k) => r + (ctx.interCoveredKw?.(k) ?? 0) + (makeUpKw[k] ?? 0) + (aimKw[k] ?? 0))
   const result = recover({
     customers: pool,
     targetKw,
@@ -308,8 +317,19 @@ export async function intraMatch (d: DecisionComponents, request: DrRequest, pla
   await reservePlan(d, request, next, [...result.setpointsKw.keys()], { clamp: true })
   // Fellows cover later intervals; the one in progress only while a good part of it is still ahead of their customers.
   const ahead = 1 - elapsed - d.config.customerPollMs / 2 / request.intervalMs
-  const residualKw = result.residualKw.map((r, k) => k > t || (k === t && ahead >= 0.25) ? r : 0)
+  const residualKw = result.residualKw.map((r, k) => k > t || (k === t && ahead >= 0.25) ? pastAim(r, aimKw[k] ?? 0) : 0)
   return { plan: next, coveredKw: result.coveredKw, residualKw, chosen: [...result.setpointsKw.keys()] }
+}
+
+/**
+ * The gap left to the aimed target as a deviation from the request: what falls short of the request itself,
+ * nothing while the node is between the request and its aim (fellows are not asked to make up the aim), and
+ * what goes past the aim as it is.
+ */
+function pastAim (residualKw: number, aimKw: number): number {
+  const short = -Math.sign(aimKw)
+  if (short === 0 || residualKw * short <= 0) return residualKw
+  return short * Math.max(0, short * (residualKw + aimKw))
 }
 
 function sumAt (rows: Array<{ baselineKw: number[] }>, t: number): number {

@@ -51,17 +51,17 @@ describe('node/agentDecisions: intra matchmaking over a real customer book and l
   })
 
   /**
-   * One customer forecast at 5 kW that declares 2 kW down, whose forecast was off by ±0.2 kW over the ten
-   * readings before the event; the node is asked 3 kW down and dispatches all 2 kW it declared. A reading
-   * of `readingKw` five minutes into the event, then intra matchmaking at the checkpoint a minute later.
+   * One customer forecast at 5 kW that declares 2 kW down (unless `o` says otherwise), whose forecast was off by
+   * ±0.2 kW over the ten readings before the event; the node is asked 3 kW down (`o.requestKw`) and dispatches what it can of
+   * it. A reading of `readingKw` five minutes into the event, then intra matchmaking at the checkpoint a minute later.
    */
-  async function checkpointAfter (readingKw: number) {
+  async function checkpointAfter (readingKw: number, o = { baselineKw: 5, flexDownKw: 2, requestKw: 3 }) {
     clock.set(t0 - 30 * minute)
     await book.register('held', 'held', [MARKET], clock.now())
     await book.setCapabilities('held', {
-      baselineKw: new Array<number>(12).fill(5),
+      baselineKw: new Array<number>(12).fill(o.baselineKw),
       flexUpKw: new Array<number>(12).fill(0),
-      flexDownKw: new Array<number>(12).fill(2),
+      flexDownKw: new Array<number>(12).fill(o.flexDownKw),
       forecastStartMs: t0 - 60 * minute,
       forecastIntervalMs: 15 * minute,
       costUpPerKwh: 0.1,
@@ -70,19 +70,20 @@ describe('node/agentDecisions: intra matchmaking over a real customer book and l
       pvKw: 0,
       batteryKwh: 0
     })
-    await book.record(Array.from({ length: 10 }, (_, k) => ({ venId: 'held', atMs: t0 - 25 * minute + k * minute, kw: k % 2 === 0 ? 4.8 : 5.2 })))
+    await book.record(Array.from({ length: 10 }, (_, k) => ({ venId: 'held', atMs: t0 - 25 * minute + k * minute, kw: o.baselineKw + (k % 2 === 0 ? -0.2 : 0.2) })))
     const d: DecisionComponents = { book, ledger, port: noFellows, clock, config: { ...defaultConfig, nodeId: 'node-t' }, reliability: () => ({}) }
     const request: DrRequest = {
       eventId: 'E', modificationNumber: 0, origin: 'upstream', marketContext: MARKET, startMs: t0, intervalMs: 15 * minute,
-      amountsKw: [-3, -3], signalType: 'delta'
+      amountsKw: [-o.requestKw, -o.requestKw], signalType: 'delta'
     }
     const plan = await planDispatch(d, request, [])
-    assert.deepEqual(plan.setpointsKw.held, [3, 3], 'all it declared is dispatched')
+    const setpointKw = o.baselineKw - Math.min(o.requestKw, o.flexDownKw)
+    assert.deepEqual(plan.setpointsKw.held, [setpointKw, setpointKw])
     await book.record([{ venId: 'held', atMs: t0 + 5 * minute, kw: readingKw }])
     clock.set(t0 + 6 * minute)
     const m: Measurement = {
-      intervalIndex: 0, final: false, checkAtMs: clock.now(), aggregateKw: readingKw, requestedKw: 2,
-      customerDeviationsKw: { held: readingKw - 3 }, missing: []
+      intervalIndex: 0, final: false, checkAtMs: clock.now(), aggregateKw: readingKw, requestedKw: o.baselineKw - o.requestKw,
+      customerDeviationsKw: { held: readingKw - setpointKw }, missing: []
     }
     const profile = book.get('held')?.profile
     assert.ok(profile !== undefined && profile.samples >= 10)
@@ -103,5 +104,21 @@ describe('node/agentDecisions: intra matchmaking over a real customer book and l
     assert.deepEqual(result.plan.setpointsKw.held, [3, 3])
     // It showed 85 % of its change: the next interval is expected 1.3 kW short, all of it left for fellows.
     assert.ok(Math.abs((result.residualKw[1] as number) - 1.3) < 1e-9, `residual ${result.residualKw[1]}`)
+  })
+
+  it('aims 1 % of the requested change past the request, and asks fellows for none of that aim', async () => {
+    // 50 kW declaring 40 down, asked 30 down and holding its 20 kW setpoint: the request is met.
+    const { result } = await checkpointAfter(20, { baselineKw: 50, flexDownKw: 40, requestKw: 30 })
+    // The aim is 0.3 kW further down; at r = 0.9 the customer is asked 0.3 / 0.9 of it.
+    const next = result.plan.setpointsKw.held?.[1] as number
+    assert.ok(Math.abs(next - (20 - 0.3 / 0.9)) < 1e-9, `asked ${next} kW`)
+    assert.ok(result.residualKw.every(r => Math.abs(r) < 1e-9), `nothing is short of the request: ${result.residualKw.join(', ')}`)
+  })
+
+  it('leaves fellows nothing of an aim its customers cannot reach while the request itself is met', async () => {
+    // Asked all it declared (30 of 50 kW) and holding it: only its forecast error's stretch is left to aim with.
+    const { result, sdKw } = await checkpointAfter(20, { baselineKw: 50, flexDownKw: 30, requestKw: 30 })
+    assert.ok(Math.abs((result.plan.setpointsKw.held?.[1] as number) - (20 - sdKw)) < 1e-9)
+    assert.ok(result.residualKw.every(r => Math.abs(r) < 1e-9), `the aim's remainder is not asked of fellows: ${result.residualKw.join(', ')}`)
   })
 })
