@@ -8,14 +8,14 @@ interface Ask { at: number, from: number, to: number, outcome: 'accepted' | 'ref
 const intervalMs = 900_000
 // Even nodes {0, 2} and odd nodes {1, 3} are cut apart over interval 1; node 1 dies at 0.6 of the event. Whether a
 // node asks fellows at all depends on its deviations and on what fellows advertise, so each case is read from a
-// seeded run where it arises: with 30 customers a node and 40 % of their flexibility asked, fellows on the same
+// seeded run where it arises: with 35 customers a node and 45 % of their flexibility asked, fellows on the same
 // side of the cut have spare during the partition; with 30 % asked and half the dispatched customers failing,
 // nodes still ask late in the event (after the partition and after the kill).
 const base: SimulationInit = {
   agents: 4, customers: 20, intervals: 4, checksPerInterval: 6, seed: 1, strategy: 'full',
   partition: { fromFraction: 0.25, toFraction: 0.5 }, killNode: { agentIndex: 1, atFraction: 0.6 }
 }
-const duringCut: SimulationInit = { ...base, customers: 30, requestFraction: 0.4 }
+const duringCut: SimulationInit = { ...base, customers: 35, requestFraction: 0.45 }
 const lateAsks: SimulationInit = { ...base, requestFraction: 0.3, failureRate: 0.5 }
 const cut = { from: 1, to: 2 }
 const kill = { node: 1, at: 2.4 }
