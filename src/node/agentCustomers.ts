@@ -1,7 +1,7 @@
 /**
  * The node's customers as the agent knows them: registration, capabilities (from METADATA and `x-`
  * forecast reports or the JSON API) and measurements (telemetry reports), kept in the store (tables
- * `customers` and `reports`), plus the arithmetic that turns them into what the decisions need over an
+ * `customers`, `profiles` and `reports`), plus the arithmetic that turns them into what the decisions need over an
  * event's window: baselines and flexibility per interval, and monitoring measurements at a checkpoint.
  *
  * Series on a customer's forecast grid are read at each event interval's start; a series shorter than the
@@ -20,9 +20,16 @@ export interface CustomerRecord {
   marketContexts: string[]
   registeredAtMs: number
   capabilities: CustomerCapabilities | null
-  /** Error of what the node expected the customer to draw (its forecast baseline, or its setpoint while dispatched) − measured. */
+  /**
+   * Error of what the node expected the customer to draw (its forecast baseline, or its setpoint while
+   * dispatched) − measured. Stored apart from the record (table `profiles`): it changes with every reading,
+   * the record (with its forecast series) only with the registration or the capabilities.
+   */
   profile?: ErrorProfile
 }
+
+/** The record as the `customers` table holds it: everything but the profile. */
+type StoredRecord = Omit<CustomerRecord, 'profile'>
 
 /** One telemetry reading: the customer's net flow (kW, load convention) at `atMs`. */
 export interface Reading {
@@ -88,15 +95,32 @@ export class CustomerBook {
     this.writes = store.writeBehind()
   }
 
-  private get customers (): Table<CustomerRecord> { return this.store.table<CustomerRecord>('customers') }
+  /** Records stored by an earlier version carry their profile (`CustomerRecord`); `start()` moves it out. */
+  private get customers (): Table<StoredRecord | CustomerRecord> { return this.store.table<StoredRecord | CustomerRecord>('customers') }
+  private get profiles (): Table<ErrorProfile> { return this.store.table<ErrorProfile>('profiles') }
   private get reports (): Table<Reading> { return this.store.table<Reading>('reports') }
 
   async start (): Promise<void> {
-    for (const c of await this.customers.values()) {
+    const profiles = new Map(await this.profiles.entries())
+    // A record stored with its profile inside (before the profiles had a table of their own) is stored again
+    // without it, its profile in the profiles table, before any later write of the record could drop it.
+    const moved: StoreOp[] = []
+    for (const stored of await this.customers.values()) {
+      const { profile: embedded, ...record } = stored as CustomerRecord
+      if (embedded !== undefined) {
+        moved.push(this.customers.putOp(record.venId, record))
+        if (!profiles.has(record.venId)) {
+          profiles.set(record.venId, embedded)
+          moved.push(this.profiles.putOp(record.venId, embedded))
+        }
+      }
+      const profile = profiles.get(record.venId)
+      const c: CustomerRecord = profile === undefined ? record : { ...record, profile }
       this.byId.set(c.venId, c)
       const tail = await this.reports.values({ ...Table.prefixRange(c.venId + '\0'), reverse: true, limit: this.tailLength })
       this.tails.set(c.venId, tail.reverse())
     }
+    if (moved.length > 0) await this.writes.write(moved)
   }
 
   /** Calls `listener` after each change of a customer's record (not of its readings); returns the unsubscribe. */
@@ -135,7 +159,8 @@ export class CustomerBook {
     if (venId === '' || venId.includes('\0')) throw new CustomerError(`invalid venID ${JSON.stringify(venId)}`)
     const existing = this.byId.get(venId)
     const record: CustomerRecord = { venId, venName, marketContexts, registeredAtMs: existing?.registeredAtMs ?? atMs, capabilities: existing?.capabilities ?? null }
-    await this.writes.write([this.customers.putOp(venId, record)])
+    // A registration starts the customer's profile afresh.
+    await this.writes.write([this.customers.putOp(venId, record), this.profiles.delOp(venId)])
     this.byId.set(venId, record)
     this.changed()
     this.emit({ kind: 'registered', venId, venName, marketContexts, atMs })
@@ -147,7 +172,7 @@ export class CustomerBook {
     if (existing === undefined) throw new CustomerError(`unknown customer ${venId}`)
     checkCapabilities(capabilities)
     const record = { ...existing, capabilities, marketContexts: marketContexts ?? existing.marketContexts }
-    await this.commit([this.customers.putOp(venId, record)], options)
+    await this.commit([this.customers.putOp(venId, storedRecord(record))], options)
     this.byId.set(venId, record)
     this.changed()
     this.emit({ kind: 'capabilities', venId, capabilities, marketContexts: record.marketContexts })
@@ -156,7 +181,7 @@ export class CustomerBook {
 
   async deregister (venId: string): Promise<boolean> {
     if (!this.byId.has(venId)) return false
-    await this.writes.write([this.customers.delOp(venId)])
+    await this.writes.write([this.customers.delOp(venId), this.profiles.delOp(venId)])
     this.byId.delete(venId)
     this.sortedIds = null
     this.changed()
@@ -167,7 +192,7 @@ export class CustomerBook {
   /**
    * Stores readings before acknowledging them (unless `replayable`); a reading already stored (same customer
    * and time) is kept once. A reading newer than the customer's latest updates its error profile, in the same
-   * batch (so a replayed reading is not counted twice).
+   * batch (so a replayed reading is not counted twice): the readings and the profiles are written, not the records.
    */
   async record (readings: Reading[], options: BookWriteOptions = {}): Promise<void> {
     for (const r of readings) {
@@ -185,7 +210,7 @@ export class CustomerBook {
       if (expected === undefined) continue
       profiled.set(r.venId, { ...c, profile: updateProfile(c.profile ?? emptyProfile(), [expected], [r.kw]) })
     }
-    const ops = [...readings.map(r => this.reports.putOp(readingKey(r), r)), ...[...profiled.values()].map(c => this.customers.putOp(c.venId, c))]
+    const ops = [...readings.map(r => this.reports.putOp(readingKey(r), r)), ...[...profiled.values()].map(c => this.profiles.putOp(c.venId, c.profile as ErrorProfile))]
     await this.commit(ops, options, readings.reduce((newest, r) => Math.max(newest, r.atMs), 0))
     for (const c of profiled.values()) this.byId.set(c.venId, c)
     for (const r of readings) {
@@ -229,6 +254,10 @@ export class CustomerBook {
   lastReadingMs (venId: string): number | undefined {
     return this.tails.get(venId)?.at(-1)?.atMs
   }
+}
+
+function storedRecord (c: CustomerRecord): StoredRecord {
+  return { venId: c.venId, venName: c.venName, marketContexts: c.marketContexts, registeredAtMs: c.registeredAtMs, capabilities: c.capabilities }
 }
 
 function reportedBaseline (c: CustomerRecord, window: LedgerWindow): number[] {

@@ -1,7 +1,7 @@
 /**
  * The node's LevelDB store: one database at `<dataDir>/db` split into typed tables (sublevels with JSON
  * values, long number series packed: packedJson.ts) for actor snapshots, timers, audit entries, ledger
- * reservations, customers, reports and events.
+ * reservations, customers, their forecast-error profiles, reports and events.
  * Writes that must land together (a timer marked done with its effect, an audit entry with the snapshot
  * it records) go through `batch()`, which commits operations on several tables atomically.
  *
@@ -24,7 +24,7 @@ export { jsonCopy } from './packedJson.js'
 
 /** The tables of the store, by what they hold. */
 export const tableNames = [
-  'snapshots', 'timers', 'audit', 'reservations', 'customers', 'reports', 'events', 'meta'
+  'snapshots', 'timers', 'audit', 'reservations', 'customers', 'profiles', 'reports', 'events', 'meta'
 ] as const
 export type TableName = typeof tableNames[number]
 

@@ -28,6 +28,29 @@ describe('packed JSON: the stores\' value encoding', () => {
     assert.ok(packedJson.encode(values[0]).length < JSON.stringify(values[0]).length / 1.5, 'a forecast packs to well under its JSON')
   })
 
+  it('stores a constant series as its one value and an array of like objects as columns, decoding as JSON would', () => {
+    const intervals = Array.from({ length: 96 }, (_, index) => ({ index, requestedKw: 85.75 + index / 7, deliveredKw: index < 50 ? index / 3 : null, interCoveredKw: 0, note: index % 2 === 0 ? 'even' : '\u0000odd', extra: { a: [index], b: undefined } }))
+    const values: unknown[] = [
+      { upKw: new Array<number>(96).fill(0), downKw: new Array<number>(96).fill(1.25), eight: new Array<number>(8).fill(-3), seven: new Array<number>(7).fill(2), negZero: new Array<number>(9).fill(-0) },
+      { intervals, nested: [intervals, intervals.slice(0, 8)] },
+      // Arrays of objects that differ stay as they were: other fields, other order, a field JSON leaves out, a date, a class.
+      intervals.map((r, i) => i === 5 ? { ...r, more: 1 } : r),
+      intervals.map((r, i) => i === 5 ? { requestedKw: r.requestedKw, index: r.index, deliveredKw: r.deliveredKw, interCoveredKw: 0, note: r.note, extra: r.extra } : r),
+      intervals.map((r, i) => i === 5 ? { ...r, deliveredKw: undefined } : r),
+      intervals.map((r, i) => i === 5 ? { ...r, deliveredKw: new Date(0) } : r),
+      intervals.map((r, i) => i === 5 ? Object.assign(new (class Row {})(), { ...r, note: 'x' }) : r),
+      new Array<{ a: number }>(9).fill({ a: 1 }).map((r, i) => i === 3 ? {} : r),
+      new Array<object>(9).fill({}),
+      Array.from({ length: 9 }, (_, i) => JSON.parse(`{"__proto__": ${i}, "x": ${i}}`) as object),
+      ['\u0000rows', ['a'], [1, 2]],
+      Array.from({ length: 9 }, (_, i) => ({ s: i === 0 ? '\u0000rows' : 'x', n: [NaN, Infinity, -0, i] }))
+    ]
+    for (const value of values) assert.deepEqual(packedJson.decode(packedJson.encode(value)), viaJson(value))
+    assert.equal(JSON.stringify(packedJson.decode(packedJson.encode(values[9]))), JSON.stringify(viaJson(values[9])), 'a __proto__ field stays a field')
+    assert.ok(packedJson.encode(new Array<number>(96).fill(0)).length < 30)
+    assert.ok(packedJson.encode(intervals).length < JSON.stringify(intervals).length / 2, 'interval results pack to under half their JSON')
+  })
+
   it('reads values stored as plain JSON before', () => {
     const legacy = { venId: 'a0-ven-1', baselineKw: [1.25, 2, 3, 4, 5, 6, 7, 8, 9], note: 'x' }
     assert.deepEqual(packedJson.decode(JSON.stringify(legacy)), legacy)

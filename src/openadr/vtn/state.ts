@@ -12,6 +12,7 @@ import { NotRegisteredError } from '../errors.js'
 import { sameFingerprint } from '../security/fingerprint.js'
 import { eventEndMs, eventStatusAt } from './status.js'
 import type { VtnStore } from './store.js'
+import { eventRecordOf, storedEventRecord, type StoredEventRecord } from './storedEvent.js'
 import type { EventResponseRecord, OptRecord, ReportRequestRecord, StoredReport, VenRegistration, VtnEventRecord } from './types.js'
 
 const sep = '\u0000'
@@ -54,7 +55,7 @@ export class VtnState {
     for (const [k, v] of await this.store.entries<VenRegistration>('registrations')) this.registrations.set(k, v)
     for (const [k, v] of await this.store.entries<string>('bindings')) this.bindings.set(k, v)
     for (const [k, v] of await this.store.entries<string[]>('groups')) this.groups.set(k, v)
-    for (const [k, v] of await this.store.entries<VtnEventRecord>('events')) this.setEvent(k, v)
+    for (const [k, v] of await this.store.entries<StoredEventRecord>('events')) this.setEvent(k, eventRecordOf(v))
     for (const [k, v] of await this.store.entries<EventResponseRecord>('eventResponses')) this.setEventResponse(k, v)
     for (const [k, v] of await this.store.entries<OadrReport[]>('offers')) this.offers.set(k, v)
     for (const [k, v] of await this.store.entries<ReportRequestRecord>('requests')) this.setRequest(k, v)
@@ -196,7 +197,7 @@ export class VtnState {
 
   async putEvent (record: VtnEventRecord): Promise<void> {
     this.setEvent(record.event.eventDescriptor.eventID, record)
-    await this.store.put('events', record.event.eventDescriptor.eventID, record)
+    await this.store.put('events', record.event.eventDescriptor.eventID, storedEventRecord(record))
     for (const venID of this.venIDsOf(record)) if (this.registrations.has(venID)) this.distributePending.add(venID)
   }
 

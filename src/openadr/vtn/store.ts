@@ -2,13 +2,15 @@
  * The VTN's persistence: registrations, events, event responses, offered reports, report requests, report
  * data, opts, groups, certificate bindings and undelivered messages, each a LevelDB sublevel of JSON values
  * in `<dataDir>`. The VTN keeps its working state in memory and writes through here; `load()` brings it
- * back after a restart. Without a data directory nothing is persisted (tests, simulations). The writes
+ * back after a restart. Events are stored with their number series packed (storedEvent.ts, the node's
+ * packedJson encoding; events stored as plain JSON before read as they were). Without a data directory nothing is persisted (tests, simulations). The writes
  * asked for in one event-loop turn go to LevelDB as one batch (`GroupCommit`), each acknowledged once written.
  */
 import { mkdir } from 'node:fs/promises'
 import { Level } from 'level'
 import type { AbstractSublevel } from 'abstract-level'
 import { GroupCommit } from '../../store/groupCommit.js'
+import { packedJson } from '../../store/packedJson.js'
 
 type Sublevel = AbstractSublevel<Level<string, unknown>, string | Buffer | Uint8Array, string, unknown>
 type LevelOp =
@@ -44,7 +46,7 @@ export class LevelVtnStore implements VtnStore {
       await db.batch(ops)
     })
     this.subs.clear()
-    for (const t of vtnTables) this.subs.set(t, db.sublevel<string, unknown>(t, { valueEncoding: 'json' }))
+    for (const t of vtnTables) this.subs.set(t, db.sublevel<string, unknown>(t, { valueEncoding: t === 'events' ? packedJson : 'json' }))
   }
 
   async stop (): Promise<void> {
