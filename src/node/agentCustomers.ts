@@ -158,9 +158,13 @@ export class CustomerBook {
   async register (venId: string, venName: string, marketContexts: string[], atMs: number): Promise<CustomerRecord> {
     if (venId === '' || venId.includes('\0')) throw new CustomerError(`invalid venID ${JSON.stringify(venId)}`)
     const existing = this.byId.get(venId)
-    const record: CustomerRecord = { venId, venName, marketContexts, registeredAtMs: existing?.registeredAtMs ?? atMs, capabilities: existing?.capabilities ?? null }
-    // A registration starts the customer's profile afresh.
-    await this.writes.write([this.customers.putOp(venId, record), this.profiles.delOp(venId)])
+    // A customer registering again under its venID (a re-registration) is the same customer: it keeps its
+    // forecast-error profile, which intra matchmaking reads to ask it past what it declared.
+    const record: CustomerRecord = {
+      venId, venName, marketContexts, registeredAtMs: existing?.registeredAtMs ?? atMs, capabilities: existing?.capabilities ?? null,
+      ...(existing?.profile !== undefined ? { profile: existing.profile } : {})
+    }
+    await this.writes.write([this.customers.putOp(venId, storedRecord(record))])
     this.byId.set(venId, record)
     this.changed()
     this.emit({ kind: 'registered', venId, venName, marketContexts, atMs })

@@ -81,14 +81,15 @@ describe('node/agentCustomers: the customer book in the store', () => {
     assert.deepEqual(book.get('a'), { ...legacy, capabilities: { ...capabilities, pvKw: 3 } })
   })
 
-  it('a registration starts the profile afresh and a deregistration deletes it, restart or not', async () => {
+  it('a re-registration keeps the profile and a deregistration deletes it, restart or not', async () => {
     let book = await open()
     await book.register('a', 'a', [MARKET], t0)
     await book.setCapabilities('a', capabilities)
     await book.record([{ venId: 'a', atMs: t0 + minute, kw: 5 }])
-    assert.ok(book.get('a')?.profile !== undefined)
+    const profile = book.get('a')?.profile
+    assert.ok(profile !== undefined)
     await book.register('a', 'a', [MARKET], t0 + 2 * minute)
-    assert.equal(book.get('a')?.profile, undefined)
+    assert.deepEqual(book.get('a')?.profile, profile)
     await book.record([{ venId: 'b', atMs: t0, kw: 1 }]).then(() => assert.fail('unknown customer recorded'), () => {})
     await book.register('b', 'b', [MARKET], t0)
     await book.setCapabilities('b', capabilities)
@@ -97,7 +98,8 @@ describe('node/agentCustomers: the customer book in the store', () => {
     await store.stop()
 
     book = await open()
-    assert.equal(book.get('a')?.profile, undefined)
+    assert.deepEqual(book.get('a')?.profile, profile)
+    assert.equal(book.get('b'), undefined)
     assert.equal(await store.table('profiles').get('b'), undefined)
   })
 })
