@@ -286,7 +286,8 @@ export async function intraMatch (d: DecisionComponents, request: DrRequest, pla
     }
   })
   const elapsed = m.final ? 1 : Math.min(1, Math.max(0, (checkAtMs - intervalStartMs) / request.intervalMs))
-  const requestedKw = request.amountsKw.map((a, k) => request.signalType === 'setpoint' ? a : a + sumAt(rows, k))
+  const baselineTotalKw = request.amountsKw.map((_, k) => sumAt(rows, k))
+  const requestedKw = request.amountsKw.map((a, k) => request.signalType === 'setpoint' ? a : a + (baselineTotalKw[k] ?? 0))
   // The energy an interval closed short of (or over) is made up in the next one, within a small share of that
   // interval's requested change: what is settled per interval stays well inside its tolerance, and the event's
   // energy comes out whole. (A failure late in an interval is otherwise never made up.) Only a shortfall is made
@@ -294,11 +295,11 @@ export async function intraMatch (d: DecisionComponents, request: DrRequest, pla
   // giving it back in the next one would only make that one short.
   const makeUpKw = [...(plan.makeUpKw ?? zeros(T))]
   if (m.final && t + 1 < T) {
-    const room = makeUpShare * Math.abs((requestedKw[t + 1] ?? 0) - sumAt(rows, t + 1))
-    const short = Math.sign(m.aggregateKw - m.requestedKw) === Math.sign(sumAt(rows, t) - (requestedKw[t] ?? 0))
+    const room = makeUpShare * Math.abs((requestedKw[t + 1] ?? 0) - (baselineTotalKw[t + 1] ?? 0))
+    const short = Math.sign(m.aggregateKw - m.requestedKw) === Math.sign((baselineTotalKw[t] ?? 0) - (requestedKw[t] ?? 0))
     makeUpKw[t + 1] = short ? Math.max(-room, Math.min(room, m.requestedKw - m.aggregateKw)) : 0
   }
-  const aimKw = requestedKw.map((r, k) => aimShare * (r - sumAt(rows, k)))
+  const aimKw = requestedKw.map((r, k) => aimShare * (r - (baselineTotalKw[k] ?? 0)))
   const targetKw = requestedKw.map((r, k) => r + (ctx.interCoveredKw?.(k) ?? 0) + (makeUpKw[k] ?? 0) + (aimKw[k] ?? 0))
   const result = recover({
     customers: pool,
