@@ -264,13 +264,15 @@ export async function intraMatch (d: DecisionComponents, request: DrRequest, pla
       if (!off && o?.pending === true) return expectedAt(k)
       return (base[k] ?? 0) + shown * (sp - (base[k] ?? 0))
     })
+    // Whether its latest reading shows how it does with a change this event asked of it now.
+    const latestKw = o?.latestKw
+    const judgedNow = dispatched && o !== undefined && !o.others && !o.pending && latestKw !== undefined && Math.abs(changeT) > d.config.toleranceKw
     // One off its setpoint that showed part of its change (a partial complier) may be asked for more, expected
     // to give that share of it: late in an event it holds much of the flexibility the node has left.
-    const partly = off && dispatched && o !== undefined && !o.others && !o.pending && o.latestKw !== undefined && Math.abs(changeT) > d.config.toleranceKw && shareShown >= 0.2
+    const partly = off && judgedNow && shareShown >= 0.2
     // One holding its setpoint (not stopping short of it) may have more than it declared: its flexibility is
     // reckoned from a forecast baseline that is off by about its forecast error, which its profile measures.
-    const holding = dispatched && !off && o !== undefined && !o.pending && o.latestKw !== undefined && Math.abs(changeT) > d.config.toleranceKw &&
-      ((setpointKw[t] ?? 0) - o.latestKw) * Math.sign(changeT) <= holdingSlackKw
+    const holding = !off && judgedNow && ((setpointKw[t] ?? 0) - latestKw) * Math.sign(changeT) <= holdingSlackKw
     const stretch = holding ? forecastErrorSdKw(c) : 0
     const minKw = base.map((b, k) => b - (row.flex.flexDownKw[k] ?? 0))
     const maxKw = base.map((b, k) => b + (row.flex.flexUpKw[k] ?? 0))

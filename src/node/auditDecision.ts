@@ -70,7 +70,6 @@ export function auditDecision (decision: unknown, before: DispatchPlan | null): 
   return { ...rest, planChange: planChange(before, plan) }
 }
 
-
 /**
  * The event's plan after the last of `entries` (its trail, in order): the latest planning decision's plan
  * with the plan changes recorded after it applied; null before the first plan.
