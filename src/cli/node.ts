@@ -46,7 +46,7 @@ export async function run (argv: string[]): Promise<number> {
   const log = pino({ level: config.logLevel, base: { nodeId: config.nodeId } })
   // The only place the wall clock enters: everything below reads this clock.
   const clock: Clock = config.timeScale === 1 ? systemClock : new ScaledClock(systemClock.now(), config.timeScale)
-  const customers = new CustomerVtn({ vtnID: config.nodeId, dataDir: config.dataDir, pollFreqMs: config.customerPollMs }, { clock, logger: log })
+  const customers = new CustomerVtn({ vtnID: config.nodeId, dataDir: config.dataDir, pollFreqMs: config.customerPollMs, reportPeriods: { forecastMs: config.forecastReportMs, capabilitiesMs: config.capabilitiesReportMs } }, { clock, logger: log })
   let upstream: UpstreamVen | undefined
   try {
     upstream = config.upstreamTransport === 'xmpp'

@@ -65,6 +65,13 @@ export interface NodeConfig {
    * interval / checksPerInterval, so that a re-dispatch reaches customers within the interval. @default 60000
    */
   customerPollMs: number
+  /**
+   * How often customers send their forecast report (ms); 0: every forecast step, the period they sample it at.
+   * Each forecast carries every step to its horizon, so a longer period costs the node little. @default 0
+   */
+  forecastReportMs: number
+  /** How often customers send their capabilities report (ms); 0: every period they sample it at. @default 0 */
+  capabilitiesReportMs: number
   /** A customer without a report for this long (ms) is lapsed and counts as deviating. @default 900000 */
   reportGraceMs: number
   /** Simulated ms per real ms (1 in deployment). @default 1 */
@@ -133,6 +140,8 @@ const options: Option[] = [
   { key: 'toleranceKw', flag: '--tolerance-kw', env: 'ADRMESH_TOLERANCE_KW', kind: 'number', help: 'monitoring tolerance, kW' },
   { key: 'checksPerInterval', flag: '--checks-per-interval', env: 'ADRMESH_CHECKS_PER_INTERVAL', kind: 'number', help: 'monitoring checkpoints per interval' },
   { key: 'customerPollMs', flag: '--customer-poll-ms', env: 'ADRMESH_CUSTOMER_POLL_MS', kind: 'number', help: 'poll period asked of customer VENs, ms' },
+  { key: 'forecastReportMs', flag: '--forecast-report-ms', env: 'ADRMESH_FORECAST_REPORT_MS', kind: 'number', help: 'ms between a customer\'s forecast reports (0: every forecast step)' },
+  { key: 'capabilitiesReportMs', flag: '--capabilities-report-ms', env: 'ADRMESH_CAPABILITIES_REPORT_MS', kind: 'number', help: 'ms between a customer\'s capabilities reports (0: as sampled)' },
   { key: 'reportGraceMs', flag: '--report-grace-ms', env: 'ADRMESH_REPORT_GRACE_MS', kind: 'number', help: 'ms without a report before a customer lapses' },
   { key: 'clusterEveryMs', flag: '--cluster-every-ms', env: 'ADRMESH_CLUSTER_EVERY_MS', kind: 'number', help: 'ms between customer clustering runs' },
   { key: 'clusterK', flag: '--cluster-k', env: 'ADRMESH_CLUSTER_K', kind: 'number', help: 'clusters at most' },
@@ -160,6 +169,8 @@ export const defaultConfig: NodeConfig = {
   toleranceKw: 0.5,
   checksPerInterval: 4,
   customerPollMs: 60_000,
+  forecastReportMs: 0,
+  capabilitiesReportMs: 0,
   reportGraceMs: 900_000,
   timeScale: 1,
   clusterEveryMs: 21_600_000,
@@ -268,6 +279,7 @@ function validate (c: Record<string, unknown>): NodeConfig {
   if (!Number.isInteger(config.checksPerInterval) || config.checksPerInterval < 1) throw new ConfigError('checksPerInterval must be a positive integer')
   if (!(config.toleranceKw >= 0)) throw new ConfigError('toleranceKw must be ≥ 0')
   if (!(config.customerPollMs > 0)) throw new ConfigError('customerPollMs must be > 0')
+  if (!(config.forecastReportMs >= 0) || !(config.capabilitiesReportMs >= 0)) throw new ConfigError('forecastReportMs and capabilitiesReportMs must be ≥ 0')
   if (!(config.reportGraceMs > 0)) throw new ConfigError('reportGraceMs must be > 0')
   if (!(config.clusterEveryMs > 0) || !(config.trainEveryMs > 0)) throw new ConfigError('clusterEveryMs and trainEveryMs must be > 0')
   if (!Number.isInteger(config.clusterK) || config.clusterK < 1) throw new ConfigError('clusterK must be a positive integer')

@@ -22,7 +22,7 @@ import type { CustomerChannel, CustomerDispatch } from './agentChannels.js'
 import type { CustomerBook } from './agentCustomers.js'
 import { sameSeries } from '../util/series.js'
 import {
-  capabilitiesOf, offeredMarketContexts, parseCustomerReport, requestCustomerReports, type CapabilityValues, type ParsedReport
+  capabilitiesOf, offeredMarketContexts, parseCustomerReport, requestCustomerReports, type CapabilityValues, type ParsedReport, type ReportPeriods
 } from './reportNames.js'
 
 export interface CustomerVtnInit {
@@ -44,6 +44,11 @@ export interface CustomerVtnInit {
    * @default true
    */
   storeReports?: boolean
+  /**
+   * How often customers send their forecast and capabilities reports (ms; never more often than sampled).
+   * @default each report's sampling period
+   */
+  reportPeriods?: ReportPeriods
 }
 
 export interface CustomerVtnComponents {
@@ -102,7 +107,7 @@ export class CustomerVtn implements CustomerChannel {
       vtnID: init.vtnID,
       dataDir: join(init.dataDir, 'vtn'),
       pollFreqMs: init.pollFreqMs,
-      requestReports: (venID, offered) => requestCustomerReports(offered, randomUUID, { nowMs: components.clock.now(), key: venID }),
+      requestReports: (venID, offered) => requestCustomerReports(offered, randomUUID, { nowMs: components.clock.now(), key: venID }, init.reportPeriods),
       ...(init.storeReports === undefined ? {} : { storeReports: init.storeReports })
     }, { clock: components.clock })
     this.vtn.on('registered', reg => { this.update(async book => { await book.register(reg.venID, reg.venName ?? reg.venID, book.get(reg.venID)?.marketContexts ?? [], reg.registeredAtMs) }) })

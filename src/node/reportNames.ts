@@ -111,13 +111,25 @@ export interface ReportPhase {
 }
 
 /**
- * The node's report requests: the telemetry at its minimum period, and the adrmesh forecast and
- * capabilities reports when offered, every data point, each sent back every sampling period. With a
- * `phase`, each request's reportInterval starts at an offset within its period drawn from the key: a VTN
- * whose customers registered together would otherwise get every report in the same instant, and a node
- * checking the aggregate at that instant would see none of them.
+ * How often the forecast and capabilities reports come back (their reportBackDuration, ms), never more often
+ * than they are sampled; each defaults to its sampling period. A forecast carries every step to its horizon, so
+ * one sent every step repeats all but one of the last one's: the node may ask for it less often, the
+ * capabilities (costs, capacities, location) still less.
  */
-export function requestCustomerReports (offered: OadrReport[], newId: () => string, phase?: ReportPhase): OadrReportRequest[] {
+export interface ReportPeriods {
+  forecastMs?: number
+  capabilitiesMs?: number
+}
+
+/**
+ * The node's report requests: the telemetry at its minimum period, and the adrmesh forecast and
+ * capabilities reports when offered, every data point, each sampled at its sampling period and sent back as
+ * `periods` say. With a `phase`, each request's reportInterval starts at an offset within its sampling period
+ * drawn from the key: a VTN whose customers registered together would otherwise get every report in the same
+ * instant, and a node checking the aggregate at that instant would see none of them.
+ */
+export function requestCustomerReports (offered: OadrReport[], newId: () => string, phase?: ReportPhase, periods: ReportPeriods = {}): OadrReportRequest[] {
+  const backMs: Record<string, number | undefined> = { [forecastSpecifierID]: periods.forecastMs, [capabilitiesSpecifierID]: periods.capabilitiesMs }
   const wanted = new Set([telemetrySpecifierID, forecastSpecifierID, capabilitiesSpecifierID])
   return offered
     .filter(r => wanted.has(r.reportSpecifierID) && (r.oadrReportDescriptions ?? []).length > 0)
@@ -129,7 +141,7 @@ export function requestCustomerReports (offered: OadrReport[], newId: () => stri
         reportSpecifier: {
           reportSpecifierID: r.reportSpecifierID,
           granularityMs,
-          reportBackDurationMs: granularityMs,
+          reportBackDurationMs: Math.max(granularityMs, backMs[r.reportSpecifierID] ?? 0),
           ...(phase === undefined ? {} : { reportInterval: { dtstartMs: phase.nowMs + Math.floor(spread(phase.key) * reportSlots) / reportSlots * granularityMs, durationMs: 0 } }),
           specifierPayloads: descriptions.map(d => ({ rID: d.rID, readingType: d.readingType, ...(d.itemBase === undefined ? {} : { itemBase: d.itemBase }) }))
         }

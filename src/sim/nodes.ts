@@ -42,8 +42,16 @@ export interface SimNode {
 }
 
 export const marketContext = 'http://adrmesh.example/mc/sim'
-/** Intervals between the utility's request and the event's start: the nodes plan while the clock runs. */
-export const leadIntervals = 4
+/**
+ * Customers send their forecast and capabilities once an hour of simulated time (at 15-min intervals): a
+ * forecast carries the whole next event, and one per interval cost a large run a fifth of its CPU.
+ */
+export const reportEveryIntervals = 4
+/**
+ * Intervals between the utility's request and the event's start: the nodes plan while the clock runs, after
+ * every customer has sent a forecast of the event's window (one report period after the fleet is armed).
+ */
+export const leadIntervals = reportEveryIntervals + 4
 /** Customers per node from which the customers' OpenADR skips the codec when the run does not say. */
 export const objectTransportFrom = 1_000
 /** How customers' OpenADR messages reach their node's VTN: as XML documents or as decoded messages. */
@@ -100,12 +108,14 @@ export async function startNode (i: number, s: NodeSetup): Promise<SimNode> {
     toleranceKw: s.toleranceKw,
     checksPerInterval: s.checksPerInterval,
     customerPollMs: pollMs,
+    forecastReportMs: reportEveryIntervals * s.intervalMs,
+    capabilitiesReportMs: reportEveryIntervals * s.intervalMs,
     reportGraceMs: 900_000,
     timeScale: clock.timeScale
   }
   // No simulated node crashes (--kill-node stops one): what its customers report is stored by the book, in
   // bulk, not also by the VTN report by report.
-  const customerVtn = new CustomerVtn({ vtnID: nodeId, dataDir: config.dataDir, pollFreqMs: pollMs, storeReports: false }, { clock, logger: silent })
+  const customerVtn = new CustomerVtn({ vtnID: nodeId, dataDir: config.dataDir, pollFreqMs: pollMs, storeReports: false, reportPeriods: { forecastMs: config.forecastReportMs, capabilitiesMs: config.capabilitiesReportMs } }, { clock, logger: silent })
   const upstream = new UpstreamVen({ upstreamUrl: 'local://utility', venName: `agent-${i}`, telemetryPeriodMs: pollMs, pollFreqMs: pollMs },
     { clock, logger: silent, sender: localSender(s.utility.handler) })
   // The port `adrmesh node` gives its agent (src/node/mesh.ts): forwarding rules, fallback to the next fellow

@@ -123,7 +123,7 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
   let firstStart = origin
   const root = init.dataDir ?? await mkdtemp(join(tmpdir(), 'adrmesh-sim-'))
   const wallStart = performance.now()
-  let peakRss = process.memoryUsage().rss
+  let peakRss = process.memoryUsage.rss()
   const nodes: SimNode[] = []
   const utility = new Vtn({ vtnID: 'utility', pollFreqMs: intervalMs / p.checksPerInterval }, { clock })
   try {
@@ -164,7 +164,7 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
         failures: { failureRate: p.failureRate, ...(init.killNode !== undefined ? { killNode: init.killNode } : {}), ...(init.partition !== undefined ? { partition: init.partition } : {}) },
         random: streamFor(p.seed, 0x5eed, 7 + e),
         progress: doneMs => { init.onProgress?.(e * spanMs + doneMs, totalMs) },
-        sampleRss: () => { peakRss = Math.max(peakRss, process.memoryUsage().rss) }
+        sampleRss: () => { peakRss = Math.max(peakRss, process.memoryUsage.rss()) }
       })
       await settle(clock, nodes, window)
       for (const n of nodes) n.inputs.push(...intervalInputs(n, nodes, eventIds.get(n) ?? `${n.label}-event-${e}`, window))
@@ -184,7 +184,7 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
       agents,
       summary: summarise(agents),
       wallMs: performance.now() - wallStart,
-      peakRssBytes: Math.max(peakRss, process.memoryUsage().rss)
+      peakRssBytes: Math.max(peakRss, process.memoryUsage.rss())
     }
   } finally {
     await Promise.allSettled(nodes.map(async n => { await n.fleet.stop() }))

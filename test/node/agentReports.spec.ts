@@ -56,6 +56,15 @@ describe('customer reports (docs/openadr-reports.md)', () => {
     assert.deepEqual(requests[1]?.reportSpecifier.specifierPayloads.map(p => p.rID), ['baselineKw', 'flexUpKw', 'flexDownKw'])
   })
 
+  it('the node asks for the forecast and the capabilities as often as it is told, never more often than they are sampled', () => {
+    const every = (periods: Parameters<typeof requestCustomerReports>[3]): number[] =>
+      requestCustomerReports(offer, () => 'r', undefined, periods).map(r => r.reportSpecifier.reportBackDurationMs)
+    assert.deepEqual(every({ forecastMs: 3_600_000, capabilitiesMs: 86_400_000 }), [60_000, 3_600_000, 86_400_000])
+    // Granularity stays the sampling period: a forecast sent hourly still has 15-min steps.
+    assert.deepEqual(requestCustomerReports(offer, () => 'r', undefined, { forecastMs: 3_600_000 }).map(r => r.reportSpecifier.granularityMs), [60_000, 900_000, 3_600_000])
+    assert.deepEqual(every({ forecastMs: 60_000, capabilitiesMs: 0 }), [60_000, 900_000, 3_600_000])
+  })
+
   it('parses telemetry, forecasts on their grid and capabilities; refuses forecasts with gaps or negative flexibility', () => {
     const telemetry = parseCustomerReport(report(telemetrySpecifierID, [{ dtstartMs: 0, durationMs: 60_000, payloads: [{ rID: 'usage', value: 4.5 }] }]))
     assert.deepEqual(telemetry, { kind: 'telemetry', readings: [{ atMs: 60_000, kw: 4.5 }] })

@@ -9,14 +9,14 @@ const intervalMs = 900_000
 // Even nodes {0, 2} and odd nodes {1, 3} are cut apart over interval 1; node 1 dies at 0.6 of the event. Whether a
 // node asks fellows at all depends on its deviations and on what fellows advertise, so each case is read from a
 // seeded run where it arises: with 35 customers a node and 45 % of their flexibility asked, fellows on the same
-// side of the cut have spare during the partition; with 30 % asked and half the dispatched customers failing,
-// nodes still ask late in the event (after the partition and after the kill).
+// side of the cut have spare during the partition, and the dead node's adverts still draw requests after the
+// kill; with half the dispatched customers failing, a fellow across the former cut commits a cover after it heals.
 const base: SimulationInit = {
-  agents: 4, customers: 20, intervals: 4, checksPerInterval: 6, seed: 1, strategy: 'full',
+  agents: 4, customers: 35, intervals: 4, checksPerInterval: 6, seed: 1, strategy: 'full', requestFraction: 0.45,
   partition: { fromFraction: 0.25, toFraction: 0.5 }, killNode: { agentIndex: 1, atFraction: 0.6 }
 }
-const duringCut: SimulationInit = { ...base, customers: 35, requestFraction: 0.45 }
-const lateAsks: SimulationInit = { ...base, requestFraction: 0.3, failureRate: 0.5 }
+const duringCut: SimulationInit = base
+const lateAsks: SimulationInit = { ...base, failureRate: 0.5 }
 const cut = { from: 1, to: 2 }
 const kill = { node: 1, at: 2.4 }
 const group = (i: number): number => i % 2
@@ -79,20 +79,20 @@ describe('sim/failure injection over real nodes (a node killed, a partition)', f
   })
 
   it('a killed node stops: nobody reaches it after its death, its requesters move on to the next fellow in the same call, and the others complete and deliver', () => {
-    const toDead = late.asks.filter(a => a.to === kill.node && a.at >= kill.at)
+    const toDead = first.asks.filter(a => a.to === kill.node && a.at >= kill.at)
     assert.ok(toDead.length > 0, 'its live adverts still drew requests')
     for (const a of toDead) assert.equal(a.outcome, 'failed', `node ${kill.node} answered at ${a.at.toFixed(3)}`)
     const fellBack = toDead.some(dead => {
-      const i = late.asks.indexOf(dead)
-      const next = late.asks[i + 1]
+      const i = first.asks.indexOf(dead)
+      const next = first.asks[i + 1]
       return next !== undefined && next.from === dead.from && next.at === dead.at && next.to !== kill.node
     })
     assert.ok(fellBack, 'a requester whose request to the dead node failed asked another fellow at the same instant')
-    assert.ok(!late.states[kill.node]?.includes('completed'), `the killed node's event did not complete: ${late.states[kill.node]?.join()}`)
-    for (const [i, states] of late.states.entries()) {
+    assert.ok(!first.states[kill.node]?.includes('completed'), `the killed node's event did not complete: ${first.states[kill.node]?.join()}`)
+    for (const [i, states] of first.states.entries()) {
       if (i === kill.node) continue
       assert.deepEqual(states, ['completed'], `node ${i}`)
-      const agent = late.result.agents[i]
+      const agent = first.result.agents[i]
       assert.ok(agent !== undefined && agent.energyDelivered > 0.5, `node ${i} delivered ${agent?.energyDelivered}`)
     }
   })

@@ -9,6 +9,8 @@ import { telemetryOffer } from '../fixtures.js'
 import { powerRealKw } from '../../../src/openadr/model/common.js'
 import type { OadrReport } from '../../../src/openadr/model/report.js'
 import { assertSchemaValid } from '../../helpers/xsd.js'
+import { ReportSchedule } from '../../../src/openadr/ven/reports.js'
+import { VirtualClock } from '../../../src/sim/virtualClock.js'
 
 const minute = 60_000
 const t0 = Date.UTC(2026, 5, 1, 8)
@@ -105,6 +107,26 @@ describe('VEN client', () => {
     await vtn.stop()
     assert.ok(updates.length > 0)
     await assertSchemaValid(updates.slice(0, 1))
+  })
+
+  it('sends a projection every reportBackDuration, not every granularity, its steps at the granularity from the send', async () => {
+    const step = 15 * minute
+    const clock = new VirtualClock({ startMs: t0 })
+    const forecast = { rID: 'site-forecast', reportType: 'usage', itemBase: powerRealKw(), readingType: 'Projected', samplingRate: { minPeriodMs: step, maxPeriodMs: step, onChange: false } } as const
+    const sent: OadrReport[] = []
+    const schedule = new ReportSchedule({
+      clock,
+      offered: [{ ...telemetryOffer, oadrReportDescriptions: [forecast] }],
+      readProjection: (_rID, endMs) => [endMs, endMs + 1, endMs + 2],
+      send: async report => { sent.push(report) },
+      onError: err => { throw err }
+    })
+    schedule.start({ reportRequestID: 'rq', reportSpecifier: { reportSpecifierID: telemetryOffer.reportSpecifierID, granularityMs: step, reportBackDurationMs: 4 * step, specifierPayloads: [{ rID: 'site-forecast', readingType: 'Projected' }] } })
+    await clock.advanceTo(t0 + 8 * step + 1)
+    schedule.stopAll()
+    assert.deepEqual(sent.map(r => r.dtstartMs), [t0 + 4 * step, t0 + 8 * step])
+    assert.deepEqual(sent[1]?.intervals?.map(i => [i.dtstartMs, i.durationMs, i.payloads[0]?.value]),
+      [0, 1, 2].map(k => [t0 + (8 + k) * step, step, t0 + 8 * step + k]))
   })
 
   it('refuses a report request for a report it did not offer (left out of oadrPendingReports)', async () => {
