@@ -64,6 +64,11 @@ export class CustomerError extends Error {
 
 const timeDigits = 15
 
+/**
+ * The book's memory changes before its writes are awaited, so that a write of a customer begun while another
+ * is in flight builds on that one's change (a reading's profile, new capabilities, a re-registration) instead
+ * of a record read before it. A failed write stays staged in the write-behind and goes with the next.
+ */
 export class CustomerBook {
   private readonly byId = new Map<string, CustomerRecord>()
   /** venIDs of `byId` in order, rebuilt when customers come or go. */
@@ -164,8 +169,8 @@ export class CustomerBook {
       venId, venName, marketContexts, registeredAtMs: existing?.registeredAtMs ?? atMs, capabilities: existing?.capabilities ?? null,
       ...(existing?.profile !== undefined ? { profile: existing.profile } : {})
     }
-    await this.writes.write([this.customers.putOp(venId, storedRecord(record))])
     this.byId.set(venId, record)
+    await this.writes.write([this.customers.putOp(venId, storedRecord(record))])
     this.changed()
     this.emit({ kind: 'registered', venId, venName, marketContexts, atMs })
     return record
@@ -176,8 +181,8 @@ export class CustomerBook {
     if (existing === undefined) throw new CustomerError(`unknown customer ${venId}`)
     checkCapabilities(capabilities)
     const record = { ...existing, capabilities, marketContexts: marketContexts ?? existing.marketContexts }
-    await this.commit([this.customers.putOp(venId, storedRecord(record))], options)
     this.byId.set(venId, record)
+    await this.commit([this.customers.putOp(venId, storedRecord(record))], options)
     this.changed()
     this.emit({ kind: 'capabilities', venId, capabilities, marketContexts: record.marketContexts })
     return record
@@ -215,7 +220,6 @@ export class CustomerBook {
       profiled.set(r.venId, { ...c, profile: updateProfile(c.profile ?? emptyProfile(), [expected], [r.kw]) })
     }
     const ops = [...readings.map(r => this.reports.putOp(readingKey(r), r)), ...[...profiled.values()].map(c => this.profiles.putOp(c.venId, c.profile as ErrorProfile))]
-    await this.commit(ops, options, readings.reduce((newest, r) => Math.max(newest, r.atMs), 0))
     for (const c of profiled.values()) this.byId.set(c.venId, c)
     for (const r of readings) {
       const tail = this.tails.get(r.venId) ?? []
@@ -229,6 +233,7 @@ export class CustomerBook {
       }
       this.tails.set(r.venId, tail)
     }
+    await this.commit(ops, options, readings.reduce((newest, r) => Math.max(newest, r.atMs), 0))
     const newest = new Map<string, number>()
     for (const r of readings) newest.set(r.venId, Math.max(newest.get(r.venId) ?? -Infinity, r.atMs))
     for (const [venId, atMs] of newest) this.emit({ kind: 'reported', venId, atMs })

@@ -81,6 +81,25 @@ describe('node/agentCustomers: the customer book in the store', () => {
     assert.deepEqual(book.get('a'), { ...legacy, capabilities: { ...capabilities, pvKw: 3 } })
   })
 
+  it('concurrent writes of a customer keep each other\'s change: capabilities, a reading\'s profile, a re-registration', async () => {
+    const book = await open()
+    await book.register('a', 'a', [MARKET], t0)
+    await book.setCapabilities('a', capabilities)
+    await Promise.all([
+      book.record([{ venId: 'a', atMs: t0 + minute, kw: 5 }]),
+      book.setCapabilities('a', { ...capabilities, pvKw: 3 }),
+      book.record([{ venId: 'a', atMs: t0 + 2 * minute, kw: 5.2 }])
+    ])
+    assert.equal(book.get('a')?.capabilities?.pvKw, 3)
+    assert.equal(book.get('a')?.profile?.samples, 2)
+    await Promise.all([
+      book.register('a', 'a2', [MARKET], t0 + 3 * minute),
+      book.record([{ venId: 'a', atMs: t0 + 3 * minute, kw: 5.1 }])
+    ])
+    assert.equal(book.get('a')?.venName, 'a2')
+    assert.equal(book.get('a')?.profile?.samples, 3)
+  })
+
   it('a re-registration keeps the profile and a deregistration deletes it, restart or not', async () => {
     let book = await open()
     await book.register('a', 'a', [MARKET], t0)
