@@ -13,6 +13,7 @@ import type { Clock } from '../util/clock.js'
 import { customerReportOffer, forecastSeries, type CapabilityPoint, type ForecastSeries } from '../node/reportNames.js'
 import { customerEventId } from '../node/customerVtn.js'
 import { drawEventMode, respond, type EventMode, type InjectedFailure, type ResponseInput } from './behaviour.js'
+import { AmbientFlows } from './ambientFlows.js'
 import { profileOf, streamFor, type CustomerProfile, type SyntheticCustomer, type Window } from './customers.js'
 
 export interface FleetMeter {
@@ -80,11 +81,12 @@ export class Fleet {
   private active: Active | undefined
   /** Per customer, its flow at the last tick and whether it reported it (offline customers do not). */
   private readonly last = new Map<string, { kw: number, reports: boolean }>()
-  /** Forecasts away from the event window, per customer: the last report's profile. */
-  private readonly ambient = new Map<string, { startMs: number, profile: CustomerProfile }>()
+  /** What the customers forecast and meter away from the event window. */
+  private readonly flows: AmbientFlows
 
   constructor (private readonly init: FleetInit, private readonly components: FleetComponents) {
     this.customers = init.customers
+    this.flows = new AmbientFlows({ seed: init.seed, intervalMs: init.intervalMs, forecastSteps: init.forecastSteps })
     this.vens = new Map(init.customers.map(c => [c.venId, this.venOf(c)]))
   }
 
@@ -127,42 +129,28 @@ export class Fleet {
       const l = this.last.get(c.venId)
       const inWindow = a !== undefined && endMs > a.window.startMs && endMs <= a.window.startMs + (a.window.intervals + 1) * a.window.intervalMs
       if (inWindow && l !== undefined) return l.reports ? l.kw : undefined
-      // The first step of a profile does not depend on the window's length: one step, not a forecast's worth.
-      return profileOf(c, { startMs: endMs, intervalMs: this.init.intervalMs, intervals: 1 }, this.init.seed).trueBaselineKw[0]
+      return this.flows.flowKw(c, endMs)
     }
     return this.capability(c, rID as CapabilityPoint)
   }
 
-  /** The customer's forecast of `series` sent at `endMs`: its `forecastSteps` steps from `endMs` on. */
-  private forecast (c: SyntheticCustomer, series: ForecastSeries, endMs: number): number[] {
-    const out = new Array<number>(this.init.forecastSteps)
-    for (let k = 0; k < out.length; k++) out[k] = this.forecastAt(c, series, endMs, k)
-    return out
-  }
-
   /**
-   * Step k of a forecast sent at `endMs` covers [endMs + k·step, endMs + (k+1)·step); the node reads it for
-   * the interval that starts in that span, so it is that interval's forecast (of the armed event's window
-   * when it falls in it: what the customer forecasts is what the figures then compare with).
+   * The customer's forecast of `series` sent at `endMs`: its `forecastSteps` steps from `endMs` on. Step k
+   * covers [endMs + k·step, endMs + (k+1)·step); the node reads it for the interval that starts in that span,
+   * so it is that interval's forecast (of the armed event's window when it falls in it: what the customer
+   * forecasts is what the figures then compare with).
    */
-  private forecastAt (c: SyntheticCustomer, series: ForecastSeries, endMs: number, k: number): number {
+  private forecast (c: SyntheticCustomer, series: ForecastSeries, endMs: number): number[] {
     const step = this.init.intervalMs
-    const a = this.active
-    if (a !== undefined) {
-      const t = Math.ceil((endMs + k * step - a.window.startMs) / step)
-      if (t >= 0 && t < a.window.intervals) return (a.profiles.get(c.venId)?.[forecastKey[series]][t]) ?? 0
+    const window = this.active?.window
+    const armed = this.active?.profiles.get(c.venId)?.[forecastKey[series]]
+    let ambient: number[] | undefined
+    const out = new Array<number>(this.init.forecastSteps)
+    for (let k = 0; k < out.length; k++) {
+      const t = window === undefined ? -1 : Math.ceil((endMs + k * step - window.startMs) / step)
+      out[k] = t >= 0 && t < (window?.intervals ?? 0) ? armed?.[t] ?? 0 : (ambient ??= this.flows.forecast(c, endMs)[series])[k] ?? 0
     }
-    return this.ambientAt(c, endMs)[forecastKey[series]][k] ?? 0
-  }
-
-  /** The customer's profile over the forecast steps from `startMs`, away from any event window. */
-  private ambientAt (c: SyntheticCustomer, startMs: number): CustomerProfile {
-    let ambient = this.ambient.get(c.venId)
-    if (ambient?.startMs !== startMs) {
-      ambient = { startMs, profile: profileOf(c, { startMs, intervalMs: this.init.intervalMs, intervals: this.init.forecastSteps }, this.init.seed) }
-      this.ambient.set(c.venId, ambient)
-    }
-    return ambient.profile
+    return out
   }
 
   private capability (c: SyntheticCustomer, point: CapabilityPoint): number | undefined {
