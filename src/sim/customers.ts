@@ -5,8 +5,9 @@
  * noise), the forecast the node is told (true baseline plus autocorrelated error), and the flexibility per
  * interval that follows from load, PV and battery state of charge.
  *
- * Everything is drawn from seeded streams keyed by (seed, customer, window), so a customer's profile for a
- * window is the same whichever order customers are generated in. Units and signs: docs/design.md.
+ * Everything is drawn from seeded streams keyed by (seed, customer, the hour its window starts in), so a
+ * customer's profile for a window is the same whichever order customers are generated in. Units and signs:
+ * docs/design.md.
  */
 import * as suncalcModule from 'suncalc'
 import { normal, seededRandom, uniform, type Random } from '../util/random.js'
@@ -153,46 +154,114 @@ function localTime (atMs: number, lon: number): { hour: number, weekend: boolean
   return { hour: (local % dayMs) / dayMs * 24, weekend: weekday === 0 || weekday === 6 }
 }
 
-/** Clear-sky PV output (kW) from the sun's altitude, attenuated by cloud cover (0 clear … 1 overcast). */
+/** PV output (kW) from the sun's altitude, attenuated by cloud cover (0 clear … 1 overcast). */
 export function pvOutputKw (kwp: number, location: Location, atMs: number, cloud: number): number {
+  return cloudyPvKw(clearSkyPvKw(kwp, location, atMs), cloud)
+}
+
+/** Clear-sky PV output (kW) from the sun's altitude: what depends on the time but not on the weather. */
+export function clearSkyPvKw (kwp: number, location: Location, atMs: number): number {
   if (kwp <= 0) return 0
   // suncalc 2.x answers in degrees (its @types still describe 1.x, in radians).
   const altitude = SunCalc.getPosition(new Date(atMs), location.lat, location.lon).altitude * Math.PI / 180
   if (altitude <= 0) return 0
-  return kwp * 0.85 * Math.sin(altitude) ** 1.2 * (1 - 0.75 * Math.min(1, Math.max(0, cloud)))
+  return kwp * 0.85 * Math.sin(altitude) ** 1.2
+}
+
+/** Clear-sky output under cloud cover (0 clear … 1 overcast). */
+export function cloudyPvKw (clearKw: number, cloud: number): number {
+  return clearKw <= 0 ? 0 : clearKw * (1 - 0.75 * Math.min(1, Math.max(0, cloud)))
+}
+
+/** The customer's demand at `atMs` before its noise: mean load by household shape and season (kW). */
+export function demandKw (c: SyntheticCustomer, atMs: number): number {
+  const { hour, weekend } = localTime(atMs, c.location.lon)
+  return c.meanLoadKw * loadShape(hour, weekend) * seasonalFactor(atMs)
+}
+
+/**
+ * A profile's random draws step by step: its stream is keyed by (seed, customer, hour the window starts in)
+ * and read in step order, so every window starting in that hour draws the same numbers, and the first n
+ * steps do not depend on the window's length.
+ */
+export class ProfileDraws {
+  /** Per step: the load's relative noise, the cloud cover, the forecast's relative error. */
+  readonly loadNoise: number[] = []
+  readonly cloud: number[] = []
+  readonly error: number[] = []
+  private readonly random: Random
+  private lastCloud: number
+  private lastError: number
+
+  constructor (seed: number, index: number, readonly hourKey: number) {
+    this.random = streamFor(seed, index, hourKey)
+    this.lastCloud = uniform(this.random, 0, 1)
+    this.lastError = normal(this.random, 0, forecastErrorSd)
+  }
+
+  /** The key of the stream of a window starting at `startMs`. */
+  static hourKey (startMs: number): number {
+    return Math.floor(startMs / hourMs) & 0xffffff
+  }
+
+  /** Draws the steps up to `steps`. */
+  upTo (steps: number): this {
+    const r = this.random
+    for (let t = this.loadNoise.length; t < steps; t++) {
+      this.loadNoise.push(normal(r, 0, 0.1))
+      this.lastCloud = Math.min(1, Math.max(0, 0.9 * this.lastCloud + 0.1 * 0.5 + normal(r, 0, 0.08)))
+      this.cloud.push(this.lastCloud)
+      this.lastError = forecastErrorRho * this.lastError + Math.sqrt(1 - forecastErrorRho ** 2) * normal(r, 0, forecastErrorSd)
+      this.error.push(this.lastError)
+    }
+    return this
+  }
+}
+
+/** True load (kW) at step t from the demand there. */
+export function loadAt (demand: number, draws: ProfileDraws, t: number): number {
+  return Math.max(0.05, demand * (1 + (draws.loadNoise[t] as number)))
+}
+
+/** What the customer forecasts its load to be (kW) at step t. */
+export function forecastLoadAt (load: number, draws: ProfileDraws, t: number): number {
+  return Math.max(0.05, load * (1 + (draws.error[t] as number)))
 }
 
 /** The customer's true and forecast flows and flexibility over the window, battery at `soc`. */
 export function profileOf (c: SyntheticCustomer, window: Window, seed: number, soc = c.battery?.initialSoc ?? 0): CustomerProfile {
-  const r = streamFor(seed, c.index, Math.floor(window.startMs / hourMs) & 0xffffff)
-  const hours = window.intervalMs / hourMs
+  const draws = new ProfileDraws(seed, c.index, ProfileDraws.hourKey(window.startMs)).upTo(window.intervals)
   const out: CustomerProfile = { trueBaselineKw: [], forecastBaselineKw: [], trueFlexUpKw: [], trueFlexDownKw: [], flexUpKw: [], flexDownKw: [], pvKw: [] }
-  let cloud = uniform(r, 0, 1)
-  let error = normal(r, 0, forecastErrorSd)
-  const eventHours = Math.max(hours, window.intervals * hours)
+  const flex = flexOf(c, window, soc)
   for (let t = 0; t < window.intervals; t++) {
     const at = window.startMs + (t + 0.5) * window.intervalMs
-    const { hour, weekend } = localTime(at, c.location.lon)
-    const load = Math.max(0.05, c.meanLoadKw * loadShape(hour, weekend) * seasonalFactor(at) * (1 + normal(r, 0, 0.1)))
-    cloud = Math.min(1, Math.max(0, 0.9 * cloud + 0.1 * 0.5 + normal(r, 0, 0.08)))
-    const pv = pvOutputKw(c.pvKwp, c.location, at, cloud)
-    error = forecastErrorRho * error + Math.sqrt(1 - forecastErrorRho ** 2) * normal(r, 0, forecastErrorSd)
-    const forecastLoad = Math.max(0.05, load * (1 + error))
+    const load = loadAt(demandKw(c, at), draws, t)
+    const pv = cloudyPvKw(clearSkyPvKw(c.pvKwp, c.location, at), draws.cloud[t] as number)
+    const forecastLoad = forecastLoadAt(load, draws, t)
     out.pvKw.push(pv)
     out.trueBaselineKw.push(load - pv)
     out.forecastBaselineKw.push(forecastLoad - pv)
-    const flex = (l: number): { up: number, down: number } => ({
-      up: batteryChargeKw(c, soc, eventHours) + c.deferrableKw + pv,
-      down: batteryDischargeKw(c, soc, eventHours) + c.curtailableShare * l
-    })
-    const truth = flex(load)
-    const told = flex(forecastLoad)
-    out.trueFlexUpKw.push(truth.up)
-    out.trueFlexDownKw.push(truth.down)
-    out.flexUpKw.push(told.up)
-    out.flexDownKw.push(told.down)
+    out.trueFlexUpKw.push(flex.upKw(pv))
+    out.trueFlexDownKw.push(flex.downKw(load))
+    out.flexUpKw.push(flex.upKw(pv))
+    out.flexDownKw.push(flex.downKw(forecastLoad))
   }
   return out
+}
+
+/** A customer's flexibility over a window from its battery at `soc`, PV and (true or forecast) load. */
+export interface Flex {
+  upKw: (pvKw: number) => number
+  downKw: (loadKw: number) => number
+}
+
+export function flexOf (c: SyntheticCustomer, window: Window, soc: number): Flex {
+  const hours = window.intervalMs / hourMs
+  // The battery must hold its power for the whole window.
+  const eventHours = Math.max(hours, window.intervals * hours)
+  const upBase = batteryChargeKw(c, soc, eventHours) + c.deferrableKw
+  const downBase = batteryDischargeKw(c, soc, eventHours)
+  return { upKw: pv => upBase + pv, downKw: load => downBase + c.curtailableShare * load }
 }
 
 /** Discharge power the battery can hold for `hours` from `soc`, keeping its reserve. */

@@ -13,6 +13,7 @@ import type { Clock } from '../util/clock.js'
 import { customerReportOffer, forecastSeries, type CapabilityPoint, type ForecastSeries } from '../node/reportNames.js'
 import { customerEventId } from '../node/customerVtn.js'
 import { drawEventMode, respond, type EventMode, type InjectedFailure, type ResponseInput } from './behaviour.js'
+import { AmbientFlows } from './ambientFlows.js'
 import { profileOf, streamFor, type CustomerProfile, type SyntheticCustomer, type Window } from './customers.js'
 
 export interface FleetMeter {
@@ -57,11 +58,34 @@ export interface FleetComponents {
   sender: AnySender
 }
 
+/** A customer during the armed event: what each tick reads of it. */
+interface Member {
+  customer: SyntheticCustomer
+  ven: Ven
+  profile: CustomerProfile
+  /** Its hidden mode for this event. */
+  mode: EventMode
+  failure: InjectedFailure | undefined
+  /** Its flow at the last tick and whether it reported it (offline customers do not); undefined before the first. */
+  last: { kw: number, reports: boolean } | undefined
+}
+
+/** What a customer is asked for at a tick: its target flow, and the change per node event it follows. */
+interface Asked {
+  targetKw: number | undefined
+  changes: Array<[string, number]>
+  /** Σ of the changes. */
+  totalKw: number
+}
+
+const notAsked: Asked = { targetKw: undefined, changes: [], totalKw: 0 }
+
 interface Active {
   window: Window
   profiles: Map<string, CustomerProfile>
-  modes: Map<string, EventMode>
-  failures: Map<string, InjectedFailure>
+  /** Per customer, in the fleet's order (the order its sums are taken in). */
+  members: Member[]
+  byVenId: Map<string, Member>
   sums: number[]
   floors: number[]
   ceilings: number[]
@@ -78,13 +102,12 @@ export class Fleet {
   readonly customers: SyntheticCustomer[]
   readonly vens: Map<string, Ven>
   private active: Active | undefined
-  /** Per customer, its flow at the last tick and whether it reported it (offline customers do not). */
-  private readonly last = new Map<string, { kw: number, reports: boolean }>()
-  /** Forecasts away from the event window, per customer: the last report's profile. */
-  private readonly ambient = new Map<string, { startMs: number, profile: CustomerProfile }>()
+  /** What the customers forecast and meter away from the event window. */
+  private readonly flows: AmbientFlows
 
   constructor (private readonly init: FleetInit, private readonly components: FleetComponents) {
     this.customers = init.customers
+    this.flows = new AmbientFlows({ seed: init.seed, intervalMs: init.intervalMs, forecastSteps: init.forecastSteps })
     this.vens = new Map(init.customers.map(c => [c.venId, this.venOf(c)]))
   }
 
@@ -124,45 +147,31 @@ export class Fleet {
       // In the event window, what the customer did at the last tick (nothing from an offline one);
       // outside it, its flow without DR: customers report all the time, and the node takes silence as a lapse.
       const a = this.active
-      const l = this.last.get(c.venId)
+      const l = a?.byVenId.get(c.venId)?.last
       const inWindow = a !== undefined && endMs > a.window.startMs && endMs <= a.window.startMs + (a.window.intervals + 1) * a.window.intervalMs
       if (inWindow && l !== undefined) return l.reports ? l.kw : undefined
-      // The first step of a profile does not depend on the window's length: one step, not a forecast's worth.
-      return profileOf(c, { startMs: endMs, intervalMs: this.init.intervalMs, intervals: 1 }, this.init.seed).trueBaselineKw[0]
+      return this.flows.flowKw(c, endMs)
     }
     return this.capability(c, rID as CapabilityPoint)
   }
 
-  /** The customer's forecast of `series` sent at `endMs`: its `forecastSteps` steps from `endMs` on. */
-  private forecast (c: SyntheticCustomer, series: ForecastSeries, endMs: number): number[] {
-    const out = new Array<number>(this.init.forecastSteps)
-    for (let k = 0; k < out.length; k++) out[k] = this.forecastAt(c, series, endMs, k)
-    return out
-  }
-
   /**
-   * Step k of a forecast sent at `endMs` covers [endMs + k·step, endMs + (k+1)·step); the node reads it for
-   * the interval that starts in that span, so it is that interval's forecast (of the armed event's window
-   * when it falls in it: what the customer forecasts is what the figures then compare with).
+   * The customer's forecast of `series` sent at `endMs`: its `forecastSteps` steps from `endMs` on. Step k
+   * covers [endMs + k·step, endMs + (k+1)·step); the node reads it for the interval that starts in that span,
+   * so it is that interval's forecast (of the armed event's window when it falls in it: what the customer
+   * forecasts is what the figures then compare with).
    */
-  private forecastAt (c: SyntheticCustomer, series: ForecastSeries, endMs: number, k: number): number {
+  private forecast (c: SyntheticCustomer, series: ForecastSeries, endMs: number): number[] {
     const step = this.init.intervalMs
-    const a = this.active
-    if (a !== undefined) {
-      const t = Math.ceil((endMs + k * step - a.window.startMs) / step)
-      if (t >= 0 && t < a.window.intervals) return (a.profiles.get(c.venId)?.[forecastKey[series]][t]) ?? 0
+    const window = this.active?.window
+    const armed = this.active?.profiles.get(c.venId)?.[forecastKey[series]]
+    let ambient: number[] | undefined
+    const out = new Array<number>(this.init.forecastSteps)
+    for (let k = 0; k < out.length; k++) {
+      const t = window === undefined ? -1 : Math.ceil((endMs + k * step - window.startMs) / step)
+      out[k] = t >= 0 && t < (window?.intervals ?? 0) ? armed?.[t] ?? 0 : (ambient ??= this.flows.forecast(c, endMs)[series])[k] ?? 0
     }
-    return this.ambientAt(c, endMs)[forecastKey[series]][k] ?? 0
-  }
-
-  /** The customer's profile over the forecast steps from `startMs`, away from any event window. */
-  private ambientAt (c: SyntheticCustomer, startMs: number): CustomerProfile {
-    let ambient = this.ambient.get(c.venId)
-    if (ambient?.startMs !== startMs) {
-      ambient = { startMs, profile: profileOf(c, { startMs, intervalMs: this.init.intervalMs, intervals: this.init.forecastSteps }, this.init.seed) }
-      this.ambient.set(c.venId, ambient)
-    }
-    return ambient.profile
+    return out
   }
 
   private capability (c: SyntheticCustomer, point: CapabilityPoint): number | undefined {
@@ -180,19 +189,29 @@ export class Fleet {
 
   /** Arms the fleet for an event window: each customer's true profile and its hidden mode for this event. */
   beginEvent (window: Window, eventIndex: number): void {
-    const profiles = new Map<string, CustomerProfile>()
-    const modes = new Map<string, EventMode>()
-    for (const c of this.customers) {
-      profiles.set(c.venId, profileOf(c, window, this.init.seed))
-      modes.set(c.venId, drawEventMode(streamFor(this.init.seed, c.index, 1_000 + eventIndex), c.behaviour))
-    }
+    const members = this.customers.map(c => ({
+      customer: c,
+      ven: this.vens.get(c.venId) as Ven,
+      profile: profileOf(c, window, this.init.seed),
+      mode: drawEventMode(streamFor(this.init.seed, c.index, 1_000 + eventIndex), c.behaviour),
+      failure: undefined,
+      last: undefined
+    }))
     const zeros = (): number[] => new Array<number>(window.intervals).fill(0)
-    this.last.clear()
-    this.active = { window, profiles, modes, failures: new Map(), sums: zeros(), floors: zeros(), ceilings: zeros(), ticks: zeros(), cost: zeros(), changeByEvent: new Map(), lastCostTickMs: window.startMs }
+    this.active = {
+      window,
+      profiles: new Map(members.map(m => [m.customer.venId, m.profile])),
+      members,
+      byVenId: new Map(members.map(m => [m.customer.venId, m])),
+      sums: zeros(), floors: zeros(), ceilings: zeros(), ticks: zeros(), cost: zeros(), changeByEvent: new Map(), lastCostTickMs: window.startMs
+    }
   }
 
   injectFailures (failures: Map<string, InjectedFailure>): void {
-    if (this.active !== undefined) for (const [venId, f] of failures) if (this.vens.has(venId)) this.active.failures.set(venId, f)
+    for (const [venId, f] of failures) {
+      const m = this.active?.byVenId.get(venId)
+      if (m !== undefined) m.failure = f
+    }
   }
 
   /** Customers that hold (and opted into) their share of the node's event `eventId`. */
@@ -206,9 +225,10 @@ export class Fleet {
    * from its forecast (the node's ledger keeps the events' kW disjoint); its target flow is the forecast moved
    * by their sum, undefined when none applies.
    */
-  private asked (ven: Ven, p: CustomerProfile, t: number, atMs: number): { targetKw: number | undefined, changes: Array<[string, number]> } {
+  private asked (ven: Ven, p: CustomerProfile, t: number, atMs: number): Asked {
     const forecast = p.forecastBaselineKw[t] ?? 0
-    const changes: Array<[string, number]> = []
+    let changes: Array<[string, number]> | undefined
+    let totalKw = 0
     for (const { event, optType } of ven.events()) {
       if (optType !== 'optIn' || event.eventDescriptor.eventStatus === 'cancelled') continue
       const signal = event.eiEventSignals.find(s => s.signalName === 'LOAD_DISPATCH')
@@ -218,9 +238,12 @@ export class Fleet {
       const s = k < 0 ? undefined : signal.intervals[k]?.values[0]
       if (s === undefined) continue
       const id = event.eventDescriptor.eventID
-      changes.push([id.slice(0, id.lastIndexOf('#')), s - forecast])
+      const change = s - forecast
+      totalKw += change
+      changes ??= []
+      changes.push([id.slice(0, id.lastIndexOf('#')), change])
     }
-    return { targetKw: changes.length > 0 ? forecast + changes.reduce((sum, [, c]) => sum + c, 0) : undefined, changes }
+    return changes === undefined ? notAsked : { targetKw: forecast + totalKw, changes, totalKw }
   }
 
   /** One tick at `nowMs`: every customer acts and the meter accumulates; outside the window nothing is metered. */
@@ -235,20 +258,19 @@ export class Fleet {
     let floor = 0
     let ceiling = 0
     let cost = 0
-    for (const c of this.customers) {
-      const p = a.profiles.get(c.venId) as CustomerProfile
+    for (const m of a.members) {
+      const { customer: c, profile: p } = m
       const baselineKw = p.trueBaselineKw[t] ?? 0
-      const failure = a.failures.get(c.venId)
-      const asked = this.asked(this.vens.get(c.venId) as Ven, p, t, nowMs)
+      const asked = this.asked(m.ven, p, t, nowMs)
       const input: ResponseInput = {
-        mode: a.modes.get(c.venId) ?? 'comply',
+        mode: m.mode,
         behaviour: c.behaviour,
         baselineKw,
         setpointKw: asked.targetKw,
         flexUpKw: p.trueFlexUpKw[t] ?? 0,
         flexDownKw: p.trueFlexDownKw[t] ?? 0,
         atMs: nowMs,
-        ...(failure !== undefined ? { failure } : {})
+        failure: m.failure
       }
       const r = respond(input)
       sum += r.flowKw
@@ -259,15 +281,18 @@ export class Fleet {
       ceiling += respond(input).flowKw
       const change = r.flowKw - baselineKw
       cost += Math.abs(change) * dtHours * (change > 0 ? c.costUpPerKwh : c.costDownPerKwh)
-      const askedTotal = asked.changes.reduce((sum, [, x]) => sum + x, 0)
-      if (Math.abs(askedTotal) > 1e-9) {
+      if (Math.abs(asked.totalKw) > 1e-9) {
         for (const [eventId, x] of asked.changes) {
           let row = a.changeByEvent.get(eventId)
           if (row === undefined) a.changeByEvent.set(eventId, row = new Array<number>(a.window.intervals).fill(0))
-          row[t] = (row[t] ?? 0) + change * x / askedTotal
+          row[t] = (row[t] ?? 0) + change * x / asked.totalKw
         }
       }
-      this.last.set(c.venId, { kw: r.flowKw, reports: r.reports })
+      if (m.last === undefined) m.last = { kw: r.flowKw, reports: r.reports }
+      else {
+        m.last.kw = r.flowKw
+        m.last.reports = r.reports
+      }
     }
     a.sums[t] = (a.sums[t] ?? 0) + sum
     a.floors[t] = (a.floors[t] ?? 0) + floor
@@ -279,8 +304,7 @@ export class Fleet {
   meter (): FleetMeter {
     const a = this.active
     if (a === undefined) return { flowKw: [], baselineKw: [], cost: [], floorKw: [], ceilingKw: [], changeByEventKw: new Map() }
-    const baselineKw = Array.from({ length: a.window.intervals }, (_, t) =>
-      this.customers.reduce((s, c) => s + ((a.profiles.get(c.venId) as CustomerProfile).trueBaselineKw[t] ?? 0), 0))
+    const baselineKw = Array.from({ length: a.window.intervals }, (_, t) => a.members.reduce((s, m) => s + (m.profile.trueBaselineKw[t] ?? 0), 0))
     // Per-tick sums to interval means; an interval no tick reached (the process starved) counts at `unticked`.
     const perTick = (sums: number[], unticked: (t: number) => number): number[] =>
       sums.map((s, t) => (a.ticks[t] ?? 0) > 0 ? s / (a.ticks[t] as number) : unticked(t))
