@@ -26,7 +26,7 @@ import { loadOrCreateNodeKey } from './nodeKey.js'
 import { ReservationLedger, type FlexProfile, type LedgerWindow } from './ledger.js'
 import { Scheduler } from './scheduler.js'
 import { noPeers, type Commitment, type CoverRequest, type InterMatchmakingPort } from './interMatchmaking.js'
-import { CustomerBook, onWindow, windowOf } from './agentCustomers.js'
+import { CustomerBook, onWindow, reportedBaseline, windowOf } from './agentCustomers.js'
 import { holderOf, type DecisionComponents } from './agentDecisions.js'
 import { noUpstream, type CustomerChannel, type UpstreamChannel } from './agentChannels.js'
 import { eventImplementations, runEffect, type Effect } from './agentEvent.js'
@@ -147,12 +147,10 @@ export class Agent {
       { store: this.store, clock: this.clock, book: this.book, scheduler: this.scheduler, logger: this.log, ...(this.pool === undefined ? {} : { pool: this.pool }) })
     this.sessions = new CustomerSessions({ graceMs: config.reportGraceMs }, { store: this.store, clock: this.clock, book: this.book, scheduler: this.scheduler, logger: this.log })
     this.book.dispatchable = venId => this.sessions.dispatchable(venId)
-    const reported = this.book.windowBaseline
     const baselines = new WindowSeries<number[]>()
-    // A copy each call: callers build plans and rows from it.
     this.book.windowBaseline = (c, window) => c.capabilities === null
-      ? this.models.baselineFor(c, window, reported(c, window))
-      : baselines.get(c.capabilities, window, this.models.forecaster(c.venId), () => this.models.baselineFor(c, window, reported(c, window))).slice()
+      ? this.models.baselineFor(c, window, reportedBaseline(c, window))
+      : baselines.get(c.capabilities, window, this.models.forecaster(c.venId), () => this.models.baselineFor(c, window, reportedBaseline(c, window)))
     const flexibility = new WindowSeries<FlexProfile>()
     this.ledger = new ReservationLedger({
       store: this.store,

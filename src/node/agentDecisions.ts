@@ -335,7 +335,7 @@ function pastAim (residualKw: number, aimKw: number): number {
   return short * Math.max(0, short * (residualKw + aimKw))
 }
 
-function sumAt (rows: Array<{ baselineKw: number[] }>, t: number): number {
+function sumAt (rows: Array<{ baselineKw: readonly number[] }>, t: number): number {
   return rows.reduce((s, r) => s + (r.baselineKw[t] ?? 0), 0)
 }
 
