@@ -299,11 +299,14 @@ function checkCapabilities (c: CustomerCapabilities): void {
 
 /** The value of a forecast-grid series at each interval of the window. */
 export function onWindow (series: number[], c: CustomerCapabilities, window: LedgerWindow): number[] {
-  return Array.from({ length: window.intervals }, (_, t) => {
+  // A loop, not Array.from with a callback: every customer's baseline and flexibility go through here at each new forecast.
+  const out: number[] = []
+  for (let t = 0; t < window.intervals; t++) {
     const at = window.startMs + t * window.intervalMs
     const index = Math.max(0, Math.floor((at - c.forecastStartMs) / c.forecastIntervalMs))
-    return series[Math.min(index, series.length - 1)] ?? 0
-  })
+    out.push(series[Math.min(index, series.length - 1)] ?? 0)
+  }
+  return out
 }
 
 export function windowOf (request: DrRequest): LedgerWindow {
