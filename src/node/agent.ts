@@ -11,7 +11,7 @@
  * - on start, every live event actor is restored from its snapshot and carries on.
  * The node's own lifecycle is the node chart (starting → ready → draining → stopped).
  */
-import { createActor, fromPromise, type Actor, type SnapshotFrom } from 'xstate'
+import { createActor, fromPromise, type Actor, type SnapshotFrom, type StateValue } from 'xstate'
 import { pino, type Logger } from 'pino'
 import { drEventMachine } from '../machines/drEvent.js'
 import { nodeMachine } from '../machines/node.js'
@@ -96,6 +96,19 @@ interface LiveEvent {
 
 /** States in which an event actor waits for a timer. */
 const clockWaitStates = new Set(['declined', 'scheduled.waitingStart', 'active.monitoring.waiting'])
+
+/**
+ * State keys by state value: whether the node is busy is asked of every live event at each turn of the event
+ * loop, and a snapshot's value (never changed once made) stands until the next transition.
+ */
+const stateKeys = new WeakMap<object, string>()
+
+function stateKeyOf (value: StateValue): string {
+  if (typeof value === 'string') return value
+  let key = stateKeys.get(value)
+  if (key === undefined) stateKeys.set(value, key = stateKey(value))
+  return key
+}
 
 export class Agent {
   readonly config: NodeConfig
@@ -302,10 +315,12 @@ export class Agent {
   private eventBusy (eventId: string): string | undefined {
     const e = this.live.get(eventId)
     if (e === undefined) return undefined
-    const state = stateKey(e.actor.getSnapshot().value)
+    const state = stateKeyOf(e.actor.getSnapshot().value)
     if (e.storing > 0) return `event ${eventId} (${state}, storing ${e.storing} transition(s))`
     if (!clockWaitStates.has(state) && this.customers.awaitingAnswers?.(eventId) !== true) return `event ${eventId} (${state})`
-    if ([...this.arming].some(id => id.startsWith(`dr-wait:${eventId}:`))) return `event ${eventId} (arming its wait)`
+    if (this.arming.size === 0) return undefined
+    const waitIds = `dr-wait:${eventId}:`
+    for (const id of this.arming) if (id.startsWith(waitIds)) return `event ${eventId} (arming its wait)`
     return undefined
   }
 
