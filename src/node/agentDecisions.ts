@@ -394,7 +394,9 @@ function pastAim (residualKw: number, aimKw: number): number {
 }
 
 function sumAt (rows: Array<{ baselineKw: readonly number[] }>, t: number): number {
-  return rows.reduce((s, r) => s + (r.baselineKw[t] ?? 0), 0)
+  let sum = 0
+  for (const r of rows) sum += r.baselineKw[t] ?? 0
+  return sum
 }
 
 /**

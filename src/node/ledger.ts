@@ -249,13 +249,17 @@ export class ReservationLedger {
 
   private freeOf (customerId: string, window: LedgerWindow, capability: FlexProfile | undefined, ignore?: (r: Reservation) => boolean,
     alsoHeld: Reservation[] = []): FlexProfile {
-    const held = this.reserved(customerId, window, ignore)
+    // Most customers hold nothing: no profile of zeros to subtract.
+    const held = (this.byCustomer.get(customerId)?.size ?? 0) === 0 ? undefined : this.reserved(customerId, window, ignore)
     const extra = alsoHeld.length === 0 ? undefined : profileOf(alsoHeld, window)
-    const free = (cap: number[] | undefined, res: number[], more: number[] | undefined): number[] =>
-      res.map((r, t) => Math.max(0, (cap?.[t] ?? 0) - r - (more?.[t] ?? 0)))
+    const free = (cap: number[] | undefined, res: number[] | undefined, more: number[] | undefined): number[] => {
+      const out: number[] = []
+      for (let t = 0; t < window.intervals; t++) out.push(Math.max(0, (cap?.[t] ?? 0) - (res?.[t] ?? 0) - (more?.[t] ?? 0)))
+      return out
+    }
     return {
-      flexUpKw: free(capability?.flexUpKw, held.flexUpKw, extra?.flexUpKw),
-      flexDownKw: free(capability?.flexDownKw, held.flexDownKw, extra?.flexDownKw)
+      flexUpKw: free(capability?.flexUpKw, held?.flexUpKw, extra?.flexUpKw),
+      flexDownKw: free(capability?.flexDownKw, held?.flexDownKw, extra?.flexDownKw)
     }
   }
 
