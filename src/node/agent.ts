@@ -11,7 +11,7 @@
  * - on start, every live event actor is restored from its snapshot and carries on.
  * The node's own lifecycle is the node chart (starting → ready → draining → stopped).
  */
-import { createActor, fromPromise, type Actor, type SnapshotFrom } from 'xstate'
+import { createActor, fromPromise, type Actor, type SnapshotFrom, type StateValue } from 'xstate'
 import { pino, type Logger } from 'pino'
 import { drEventMachine } from '../machines/drEvent.js'
 import { nodeMachine } from '../machines/node.js'
@@ -26,7 +26,7 @@ import { loadOrCreateNodeKey } from './nodeKey.js'
 import { ReservationLedger, type FlexProfile, type LedgerWindow } from './ledger.js'
 import { Scheduler } from './scheduler.js'
 import { noPeers, type Commitment, type CoverRequest, type InterMatchmakingPort } from './interMatchmaking.js'
-import { CustomerBook, onWindow, windowOf } from './agentCustomers.js'
+import { CustomerBook, onWindow, reportedBaseline, windowOf } from './agentCustomers.js'
 import { holderOf, type DecisionComponents } from './agentDecisions.js'
 import { noUpstream, type CustomerChannel, type UpstreamChannel } from './agentChannels.js'
 import { eventImplementations, runEffect, type Effect } from './agentEvent.js'
@@ -97,6 +97,19 @@ interface LiveEvent {
 /** States in which an event actor waits for a timer. */
 const clockWaitStates = new Set(['declined', 'scheduled.waitingStart', 'active.monitoring.waiting'])
 
+/**
+ * State keys by state value: whether the node is busy is asked of every live event at each turn of the event
+ * loop, and a snapshot's value (never changed once made) stands until the next transition.
+ */
+const stateKeys = new WeakMap<object, string>()
+
+function stateKeyOf (value: StateValue): string {
+  if (typeof value === 'string') return value
+  let key = stateKeys.get(value)
+  if (key === undefined) stateKeys.set(value, key = stateKey(value))
+  return key
+}
+
 export class Agent {
   readonly config: NodeConfig
   readonly store: Store
@@ -147,12 +160,10 @@ export class Agent {
       { store: this.store, clock: this.clock, book: this.book, scheduler: this.scheduler, logger: this.log, ...(this.pool === undefined ? {} : { pool: this.pool }) })
     this.sessions = new CustomerSessions({ graceMs: config.reportGraceMs }, { store: this.store, clock: this.clock, book: this.book, scheduler: this.scheduler, logger: this.log })
     this.book.dispatchable = venId => this.sessions.dispatchable(venId)
-    const reported = this.book.windowBaseline
     const baselines = new WindowSeries<number[]>()
-    // A copy each call: callers build plans and rows from it.
     this.book.windowBaseline = (c, window) => c.capabilities === null
-      ? this.models.baselineFor(c, window, reported(c, window))
-      : baselines.get(c.capabilities, window, this.models.forecaster(c.venId), () => this.models.baselineFor(c, window, reported(c, window))).slice()
+      ? this.models.baselineFor(c, window, reportedBaseline(c, window))
+      : baselines.get(c.capabilities, window, this.models.forecaster(c.venId), () => this.models.baselineFor(c, window, reportedBaseline(c, window)))
     const flexibility = new WindowSeries<FlexProfile>()
     this.ledger = new ReservationLedger({
       store: this.store,
@@ -304,10 +315,12 @@ export class Agent {
   private eventBusy (eventId: string): string | undefined {
     const e = this.live.get(eventId)
     if (e === undefined) return undefined
-    const state = stateKey(e.actor.getSnapshot().value)
+    const state = stateKeyOf(e.actor.getSnapshot().value)
     if (e.storing > 0) return `event ${eventId} (${state}, storing ${e.storing} transition(s))`
     if (!clockWaitStates.has(state) && this.customers.awaitingAnswers?.(eventId) !== true) return `event ${eventId} (${state})`
-    if ([...this.arming].some(id => id.startsWith(`dr-wait:${eventId}:`))) return `event ${eventId} (arming its wait)`
+    if (this.arming.size === 0) return undefined
+    const waitIds = `dr-wait:${eventId}:`
+    for (const id of this.arming) if (id.startsWith(waitIds)) return `event ${eventId} (arming its wait)`
     return undefined
   }
 

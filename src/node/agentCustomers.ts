@@ -86,10 +86,11 @@ export class CustomerBook {
     c.capabilities === null ? undefined : this.windowBaseline(c, { startMs: atMs, intervalMs: 1, intervals: 1 })[0]
   /**
    * A customer's baseline over a window, what dispatch and monitoring count as "without DR". The agent
-   * falls back to the trained forecaster where the reported forecast does not reach the window.
+   * falls back to the trained forecaster where the reported forecast does not reach the window, and keeps
+   * the series per forecast: callers read it, and copy it to build on it.
    * @default the customer's reported forecast baseline
    */
-  windowBaseline: (c: CustomerRecord, window: LedgerWindow) => number[] = reportedBaseline
+  windowBaseline: (c: CustomerRecord, window: LedgerWindow) => readonly number[] = reportedBaseline
   /** Whether dispatch may choose the customer (the agent leaves lapsed sessions out). @default always */
   dispatchable: (venId: string) => boolean = () => true
 
@@ -257,7 +258,20 @@ export class CustomerBook {
 
   /** Readings of a customer in [fromMs, toMs]. */
   readings (venId: string, fromMs: number, toMs: number): Reading[] {
-    return (this.tails.get(venId) ?? []).filter(r => r.atMs >= fromMs && r.atMs <= toMs)
+    // The tail is in time order and monitoring asks for an interval's few readings at every checkpoint: a
+    // binary search for the first, not a scan of the whole tail.
+    const tail = this.tails.get(venId)
+    if (tail === undefined) return []
+    let lo = 0
+    let hi = tail.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if ((tail[mid] as Reading).atMs < fromMs) lo = mid + 1
+      else hi = mid
+    }
+    let end = lo
+    while (end < tail.length && (tail[end] as Reading).atMs <= toMs) end++
+    return tail.slice(lo, end)
   }
 
   lastReadingMs (venId: string): number | undefined {
@@ -269,7 +283,8 @@ function storedRecord (c: CustomerRecord): StoredRecord {
   return { venId: c.venId, venName: c.venName, marketContexts: c.marketContexts, registeredAtMs: c.registeredAtMs, capabilities: c.capabilities }
 }
 
-function reportedBaseline (c: CustomerRecord, window: LedgerWindow): number[] {
+/** A customer's baseline over a window from its reported forecast alone. */
+export function reportedBaseline (c: CustomerRecord, window: LedgerWindow): number[] {
   if (c.capabilities === null) return new Array<number>(window.intervals).fill(0)
   return onWindow(c.capabilities.baselineKw, c.capabilities, window)
 }
@@ -289,11 +304,14 @@ function checkCapabilities (c: CustomerCapabilities): void {
 
 /** The value of a forecast-grid series at each interval of the window. */
 export function onWindow (series: number[], c: CustomerCapabilities, window: LedgerWindow): number[] {
-  return Array.from({ length: window.intervals }, (_, t) => {
+  // A loop, not Array.from with a callback: every customer's baseline and flexibility go through here at each new forecast.
+  const out: number[] = []
+  for (let t = 0; t < window.intervals; t++) {
     const at = window.startMs + t * window.intervalMs
     const index = Math.max(0, Math.floor((at - c.forecastStartMs) / c.forecastIntervalMs))
-    return series[Math.min(index, series.length - 1)] ?? 0
-  })
+    out.push(series[Math.min(index, series.length - 1)] ?? 0)
+  }
+  return out
 }
 
 export function windowOf (request: DrRequest): LedgerWindow {

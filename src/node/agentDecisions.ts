@@ -15,7 +15,7 @@ import type { CustomerCapabilities } from '../machines/customerSession.js'
 import type { DispatchPlan, DrRequest, InterResult, IntraResult, Measurement, OptDecision } from '../machines/drEventTypes.js'
 import type { Clock } from '../util/clock.js'
 import type { CoverRequest, InterMatchmakingPort, PeerOffer } from './interMatchmaking.js'
-import { InsufficientFlexibilityError, type FlexProfile, type ReservationLedger, type ReserveOptions } from './ledger.js'
+import { InsufficientFlexibilityError, type FreeProfile, type Reservation, type ReservationLedger, type ReserveOptions } from './ledger.js'
 import { expectedFlowKw, observe, windowOf, type CustomerBook, type CustomerRecord } from './agentCustomers.js'
 import { recover, type RecoveryCustomer } from '../actors/recovery.js'
 import type { NodeConfig } from './config.js'
@@ -49,17 +49,51 @@ export const holderOf = (eventId: string): string => `event:${eventId}`
 
 const zeros = (n: number): number[] => new Array<number>(n).fill(0)
 
+/** A customer's flexibility over an event's window, its own reservation counted as free, and the setpoints it allows. */
+interface WindowRow {
+  own: Reservation | undefined
+  baselineKw: readonly number[]
+  flex: FreeProfile
+  /** Lowest and highest setpoint per interval (baseline − flexDown, baseline + flexUp), once intra matchmaking asks. */
+  range?: { minKw: readonly number[], maxKw: readonly number[] }
+}
+
+/**
+ * Rows by the ledger's answer they were computed from: intra matchmaking asks for every customer's row at every
+ * checkpoint, and the ledger gives the same answer while the customer's reservations and flexibility stand. A
+ * row stands while the event's own reservation and the baseline (by identity: src/node/windowSeries.ts keeps
+ * one per forecast) stand too.
+ */
+const windowRows = new WeakMap<FreeProfile, WindowRow>()
+
 /** Baseline and flexibility of one customer over the event window, the event's own reservations counted as free. */
 async function customerWindow (d: DecisionComponents, c: CustomerRecord, request: DrRequest) {
   const caps = c.capabilities as CustomerCapabilities
   const window = windowOf(request)
   const free = await d.ledger.available(c.venId, window)
   const own = d.ledger.heldBy(holderOf(request.eventId), c.venId, window.startMs)
-  const flex: FlexProfile = {
-    flexUpKw: free.flexUpKw.map((v, t) => v + (own?.upKw[t] ?? 0)),
-    flexDownKw: free.flexDownKw.map((v, t) => v + (own?.downKw[t] ?? 0))
+  const baselineKw = d.book.windowBaseline(c, window)
+  let row = windowRows.get(free)
+  if (row === undefined || row.own !== own || row.baselineKw !== baselineKw) {
+    row = {
+      own,
+      baselineKw,
+      flex: {
+        flexUpKw: free.flexUpKw.map((v, t) => v + (own?.upKw[t] ?? 0)),
+        flexDownKw: free.flexDownKw.map((v, t) => v + (own?.downKw[t] ?? 0))
+      }
+    }
+    windowRows.set(free, row)
   }
-  return { caps, baselineKw: d.book.windowBaseline(c, window), flex }
+  return { caps, baselineKw, flex: row.flex, row }
+}
+
+function rangeOf (row: WindowRow): { minKw: readonly number[], maxKw: readonly number[] } {
+  row.range ??= {
+    minKw: row.baselineKw.map((b, k) => b - (row.flex.flexDownKw[k] ?? 0)),
+    maxKw: row.baselineKw.map((b, k) => b + (row.flex.flexUpKw[k] ?? 0))
+  }
+  return row.range
 }
 
 /** Requested change of the aggregate per interval (kW; negative = reduce). */
@@ -188,6 +222,22 @@ function forecastErrorSdKw (c: CustomerRecord): number {
 const driftPersistence = 0.8
 
 /**
+ * Reliabilities by book, market context and customer: intra matchmaking asks for every customer's at every
+ * checkpoint, while the book changes once per event (a new object: src/actors/reliability.ts never changes one).
+ */
+const reliabilities = new WeakMap<ReliabilityBook, Map<string, Map<string, number>>>()
+
+function reliabilityIn (book: ReliabilityBook, venId: string, marketContext: string): number {
+  let byContext = reliabilities.get(book)
+  if (byContext === undefined) reliabilities.set(book, byContext = new Map())
+  let byCustomer = byContext.get(marketContext)
+  if (byCustomer === undefined) byContext.set(marketContext, byCustomer = new Map())
+  let r = byCustomer.get(venId)
+  if (r === undefined) byCustomer.set(venId, r = reliabilityOf(book, venId, marketContext, reliabilityPrior).r)
+  return r
+}
+
+/**
  * Intra matchmaking at a checkpoint. With the `corrected` strategy (the default), the aggregate's expected
  * gap to the target is closed per interval from the current one on (src/actors/recovery.ts): dispatched
  * customers are expected to keep the share of their change they show, silent ones to deliver nothing; the
@@ -228,6 +278,8 @@ export async function intraMatch (d: DecisionComponents, request: DrRequest, pla
   // With the customers' prior (Beta(9, 1)) for a start: a handful of customers is no statistic.
   const eventCompliance = (showing + reliabilityPrior.priorAlpha) / (judged + reliabilityPrior.priorAlpha + reliabilityPrior.priorBeta)
   const elsewhere = ctx.othersDispatched?.() ?? new Set<string>()
+  // driftPersistence ** j for j intervals ahead, once per checkpoint rather than per customer and interval.
+  const persistence = zeros(T).map((_, j) => driftPersistence ** j)
   let soFarKw = 0
   const pool: RecoveryCustomer[] = customers.map((c, i) => {
     const row = rows[i] as Awaited<ReturnType<typeof customerWindow>>
@@ -237,7 +289,7 @@ export async function intraMatch (d: DecisionComponents, request: DrRequest, pla
     const dispatched = plan.setpointsKw[c.venId] !== undefined
     const off = o === undefined || o.others || o.latestKw === undefined ||
       (dispatched && !o.pending && Math.abs(o.latestKw - (o.setpointKw ?? 0)) > d.config.toleranceKw)
-    const known = reliabilityOf(book, c.venId, request.marketContext, reliabilityPrior).r
+    const known = reliabilityIn(book, c.venId, request.marketContext)
     // One following its setpoint has shown it complies; one not yet judged on what it was asked is expected
     // to do what the customers asked so far in this event did.
     const reliability = dispatched && o?.pending !== true ? known : Math.min(known, eventCompliance)
@@ -257,13 +309,16 @@ export async function intraMatch (d: DecisionComponents, request: DrRequest, pla
     const shareShown = o?.latestKw === undefined ? 0 : Math.abs(changeT) > 1e-6 ? Math.min(1, Math.max(0, (o.latestKw - (base[t] ?? 0)) / changeT)) : 0
     const shown = !off ? (Math.abs(changeT) > d.config.toleranceKw ? shareShown : 1) : shareShown
     const drift = counted && !dispatched && o?.latestKw !== undefined && !o.others ? o.latestKw - (base[t] ?? 0) : 0
-    const expectedKw = setpointKw.map((sp, k) => {
-      if (k < t) return sp
-      if (k === t) return expectedNow
-      if (!dispatched) return (base[k] ?? 0) + drift * driftPersistence ** (k - t)
-      if (!off && o?.pending === true) return expectedAt(k)
-      return (base[k] ?? 0) + shown * (sp - (base[k] ?? 0))
-    })
+    // Recovery reads what a customer is expected to draw from t0 on only.
+    const expectedKw = zeros(T)
+    for (let k = t0; k < T; k++) {
+      const sp = setpointKw[k] ?? 0
+      expectedKw[k] = k === t
+        ? expectedNow
+        : !dispatched
+            ? (base[k] ?? 0) + drift * (persistence[k - t] ?? 0)
+            : !off && o?.pending === true ? expectedAt(k) : (base[k] ?? 0) + shown * (sp - (base[k] ?? 0))
+    }
     // Whether its latest reading shows how it does with a change this event asked of it now.
     const latestKw = o?.latestKw
     const judgedNow = dispatched && o !== undefined && !o.others && !o.pending && latestKw !== undefined && Math.abs(changeT) > d.config.toleranceKw
@@ -274,18 +329,21 @@ export async function intraMatch (d: DecisionComponents, request: DrRequest, pla
     // reckoned from a forecast baseline that is off by about its forecast error, which its profile measures.
     const holding = !off && judgedNow && ((setpointKw[t] ?? 0) - latestKw) * Math.sign(changeT) <= holdingSlackKw
     const stretch = holding ? forecastErrorSdKw(c) : 0
-    const minKw = base.map((b, k) => b - (row.flex.flexDownKw[k] ?? 0))
-    const maxKw = base.map((b, k) => b + (row.flex.flexUpKw[k] ?? 0))
-    return {
+    const { minKw, maxKw } = rangeOf(row.row)
+    const customer: RecoveryCustomer = {
       customerId: c.venId,
       reliability: partly ? Math.min(reliability, shareShown) : reliability,
       candidate: (!off || partly) && !elsewhere.has(c.venId) && d.book.dispatchable(c.venId),
       setpointKw,
       minKw,
       maxKw,
-      ...(stretch > 0 ? { stretchMinKw: minKw.map(v => changeT < 0 ? v - stretch : v), stretchMaxKw: maxKw.map(v => changeT > 0 ? v + stretch : v) } : {}),
       expectedKw
     }
+    if (stretch > 0) {
+      customer.stretchMinKw = minKw.map(v => changeT < 0 ? v - stretch : v)
+      customer.stretchMaxKw = maxKw.map(v => changeT > 0 ? v + stretch : v)
+    }
+    return customer
   })
   const elapsed = m.final ? 1 : Math.min(1, Math.max(0, (checkAtMs - intervalStartMs) / request.intervalMs))
   const baselineTotalKw = request.amountsKw.map((_, k) => sumAt(rows, k))
@@ -335,8 +393,10 @@ function pastAim (residualKw: number, aimKw: number): number {
   return short * Math.max(0, short * (residualKw + aimKw))
 }
 
-function sumAt (rows: Array<{ baselineKw: number[] }>, t: number): number {
-  return rows.reduce((s, r) => s + (r.baselineKw[t] ?? 0), 0)
+function sumAt (rows: Array<{ baselineKw: readonly number[] }>, t: number): number {
+  let sum = 0
+  for (const r of rows) sum += r.baselineKw[t] ?? 0
+  return sum
 }
 
 /**

@@ -28,7 +28,17 @@ export interface FlexProfile {
   flexDownKw: number[]
 }
 
-/** What the customer could do over the window with nothing reserved; undefined for an unknown customer. */
+/** What `available` answers: shared with later calls while nothing it depends on changes, so read only. */
+export interface FreeProfile {
+  readonly flexUpKw: readonly number[]
+  readonly flexDownKw: readonly number[]
+}
+
+/**
+ * What the customer could do over the window with nothing reserved; undefined for an unknown customer. The
+ * ledger takes the same object (by identity) for the same answer: a provider that changes what it gives must
+ * give a new object.
+ */
 export type CapabilityProvider = (customerId: string, window: LedgerWindow) =>
   FlexProfile | undefined | Promise<FlexProfile | undefined>
 
@@ -98,6 +108,14 @@ export class ReservationLedger {
   private readonly capabilities: CapabilityProvider
   private readonly log: Logger
   private readonly byCustomer = new Map<string, Map<string, Reservation>>()
+  /**
+   * What `available` last answered per customer. Intra matchmaking asks it for every customer at every
+   * checkpoint, while a customer's reservations change only when it is moved and its capability once per
+   * forecast. Dropped on any change of the customer's reservations; kept while the capability answer is the
+   * same object, the window the same, and the clock between when it was computed and when the first
+   * reservation it counts lapses.
+   */
+  private readonly lastAvailable = new Map<string, { capability: FlexProfile | undefined, window: LedgerWindow, computedAtMs: number, lapsesAtMs: number, free: FreeProfile }>()
   private queue: Promise<unknown> = Promise.resolve()
 
   constructor (components: LedgerComponents) {
@@ -133,8 +151,19 @@ export class ReservationLedger {
   }
 
   /** Capability minus reservations, per interval, never below 0 (all 0 for an unknown customer). */
-  async available (customerId: string, window: LedgerWindow): Promise<FlexProfile> {
-    return await this.availableExcept(customerId, window)
+  async available (customerId: string, window: LedgerWindow): Promise<FreeProfile> {
+    const capability = await this.capabilities(customerId, window)
+    const now = this.clock.now()
+    const known = this.lastAvailable.get(customerId)
+    if (known !== undefined && known.capability === capability && known.computedAtMs <= now && now < known.lapsesAtMs &&
+      known.window.startMs === window.startMs && known.window.intervalMs === window.intervalMs && known.window.intervals === window.intervals) return known.free
+    const free = this.freeOf(customerId, window, capability)
+    let lapsesAtMs = Infinity
+    for (const r of this.byCustomer.get(customerId)?.values() ?? []) {
+      if (r.expiresAtMs !== undefined && r.expiresAtMs > now) lapsesAtMs = Math.min(lapsesAtMs, r.expiresAtMs)
+    }
+    this.lastAvailable.set(customerId, { capability, window: { ...window }, computedAtMs: now, lapsesAtMs, free })
+    return free
   }
 
   /** Sum of `available` over customers: what the node can still offer. */
@@ -182,7 +211,7 @@ export class ReservationLedger {
       }
       await this.store.batch([...superseded.map(r => this.table.delOp(r.id)), ...made.map(r => this.table.putOp(r.id, r)),
         ...(options.also ?? [])])
-      for (const r of superseded) this.byCustomer.get(r.customerId)?.delete(r.id)
+      for (const r of superseded) this.unindex(r)
       for (const r of made) this.index(r)
       this.log.debug({ holder, reservations: made.length }, 'reserved')
       return made
@@ -194,7 +223,7 @@ export class ReservationLedger {
     return await this.serialised(async () => {
       const gone = this.byHolder(holder).filter(r => customerIds === undefined || customerIds.includes(r.customerId))
       await this.store.batch([...gone.map(r => this.table.delOp(r.id)), ...also])
-      for (const r of gone) this.byCustomer.get(r.customerId)?.delete(r.id)
+      for (const r of gone) this.unindex(r)
       this.log.debug({ holder, released: gone.length }, 'released')
       return gone.length
     })
@@ -215,14 +244,22 @@ export class ReservationLedger {
 
   private async availableExcept (customerId: string, window: LedgerWindow, ignore?: (r: Reservation) => boolean,
     alsoHeld: Reservation[] = []): Promise<FlexProfile> {
-    const capability = await this.capabilities(customerId, window)
-    const held = this.reserved(customerId, window, ignore)
+    return this.freeOf(customerId, window, await this.capabilities(customerId, window), ignore, alsoHeld)
+  }
+
+  private freeOf (customerId: string, window: LedgerWindow, capability: FlexProfile | undefined, ignore?: (r: Reservation) => boolean,
+    alsoHeld: Reservation[] = []): FlexProfile {
+    // Most customers hold nothing: no profile of zeros to subtract.
+    const held = (this.byCustomer.get(customerId)?.size ?? 0) === 0 ? undefined : this.reserved(customerId, window, ignore)
     const extra = alsoHeld.length === 0 ? undefined : profileOf(alsoHeld, window)
-    const free = (cap: number[] | undefined, res: number[], more: number[] | undefined): number[] =>
-      res.map((r, t) => Math.max(0, (cap?.[t] ?? 0) - r - (more?.[t] ?? 0)))
+    const free = (cap: number[] | undefined, res: number[] | undefined, more: number[] | undefined): number[] => {
+      const out: number[] = []
+      for (let t = 0; t < window.intervals; t++) out.push(Math.max(0, (cap?.[t] ?? 0) - (res?.[t] ?? 0) - (more?.[t] ?? 0)))
+      return out
+    }
     return {
-      flexUpKw: free(capability?.flexUpKw, held.flexUpKw, extra?.flexUpKw),
-      flexDownKw: free(capability?.flexDownKw, held.flexDownKw, extra?.flexDownKw)
+      flexUpKw: free(capability?.flexUpKw, held?.flexUpKw, extra?.flexUpKw),
+      flexDownKw: free(capability?.flexDownKw, held?.flexDownKw, extra?.flexDownKw)
     }
   }
 
@@ -255,6 +292,12 @@ export class ReservationLedger {
     const held = this.byCustomer.get(r.customerId) ?? new Map<string, Reservation>()
     held.set(r.id, r)
     this.byCustomer.set(r.customerId, held)
+    this.lastAvailable.delete(r.customerId)
+  }
+
+  private unindex (r: Reservation): void {
+    this.byCustomer.get(r.customerId)?.delete(r.id)
+    this.lastAvailable.delete(r.customerId)
   }
 
   private lapsed (r: Reservation): boolean {

@@ -129,6 +129,29 @@ describe('node/ledger', () => {
     assert.deepEqual(await store.table('reservations').entries(), [])
   })
 
+  it('available answers again from what it kept only while the capability, reservations and lapses stand', async () => {
+    // A provider like the agent's: the same object while the customer's forecast stands.
+    let capability: FlexProfile = { flexUpKw: [2, 2], flexDownKw: [5, 5] }
+    const l = new ReservationLedger({ store, clock, capabilities: () => capability })
+    await l.start()
+    const first = await l.available('c1', w15(t0, 2))
+    assert.equal(await l.available('c1', w15(t0, 2)), first)
+    await l.reserve('promise:R1', [{ customerId: 'c1', window: w15(t0, 2), upKw: [1, 0], downKw: [0, 2] }], { expiresAtMs: t0 - 30 * minute })
+    assert.deepEqual(await l.available('c1', w15(t0, 2)), { flexUpKw: [1, 2], flexDownKw: [5, 3] })
+    clock.set(t0 - 30 * minute)
+    assert.deepEqual(await l.available('c1', w15(t0, 2)), { flexUpKw: [2, 2], flexDownKw: [5, 5] })
+    clock.set(t0 - 40 * minute)
+    assert.deepEqual(await l.available('c1', w15(t0, 2)), { flexUpKw: [1, 2], flexDownKw: [5, 3] })
+    await l.reserve('event:E1', [{ customerId: 'c1', window: w15(t0, 2), upKw: [0, 1], downKw: [1, 0] }])
+    assert.deepEqual(await l.available('c1', w15(t0, 2)), { flexUpKw: [1, 1], flexDownKw: [4, 3] })
+    assert.deepEqual(await l.available('c1', w15(t0 + 15 * minute, 1)), { flexUpKw: [1], flexDownKw: [3] })
+    capability = { flexUpKw: [3, 3], flexDownKw: [5, 5] }
+    assert.deepEqual(await l.available('c1', w15(t0, 2)), { flexUpKw: [2, 2], flexDownKw: [4, 3] })
+    await l.release('promise:R1')
+    assert.deepEqual(await l.available('c1', w15(t0, 2)), { flexUpKw: [3, 2], flexDownKw: [4, 5] })
+    await l.stop()
+  })
+
   it('keeps reservations across a restart of the store, and releases one customer of a holder', async () => {
     const l = await ledger()
     await l.reserve('event:E1', [
