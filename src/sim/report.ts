@@ -14,7 +14,7 @@ export interface RunDocument {
   parameters: Record<string, string | number>
   summary: Summary
   baseline: Summary | null
-  runs: Array<{ strategy: string, summary: Summary, agents: SimulationResult['agents'], wallMs: number, peakRssBytes: number }>
+  runs: Array<{ strategy: string, summary: Summary, agents: SimulationResult['agents'], wallMs: number, peakRssBytes: number, heapLimitBytes: number }>
 }
 
 export function runDocument (main: LabelledRun, baseline?: LabelledRun): RunDocument {
@@ -23,7 +23,7 @@ export function runDocument (main: LabelledRun, baseline?: LabelledRun): RunDocu
     parameters: main.result.parameters,
     summary: main.result.summary,
     baseline: baseline?.result.summary ?? null,
-    runs: runs.map(r => ({ strategy: r.label, summary: r.result.summary, agents: r.result.agents, wallMs: r.result.wallMs, peakRssBytes: r.result.peakRssBytes }))
+    runs: runs.map(r => ({ strategy: r.label, summary: r.result.summary, agents: r.result.agents, wallMs: r.result.wallMs, peakRssBytes: r.result.peakRssBytes, heapLimitBytes: r.result.heapLimitBytes }))
   }
 }
 
@@ -38,7 +38,7 @@ export function htmlOf (doc: RunDocument, tolerance: number): string {
 }
 
 export function consoleSummary (doc: RunDocument): string {
-  const tables = doc.runs.map(r => `${summaryTable(`strategy ${r.strategy}`, r.agents, r.summary)}\nwall ${(r.wallMs / 1000).toFixed(1)} s, peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB`).join('\n\n')
+  const tables = doc.runs.map(r => `${summaryTable(`strategy ${r.strategy}`, r.agents, r.summary)}\nwall ${(r.wallMs / 1000).toFixed(1)} s, peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB (heap limit ${(r.heapLimitBytes / 2 ** 20).toFixed(0)} MiB)`).join('\n\n')
   const injected = injectedFailures(doc.parameters)
   return injected === '' ? tables : `${injected}\n\n${tables}`
 }

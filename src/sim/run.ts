@@ -11,6 +11,7 @@
  * fellows reported delivering on a node's behalf.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
+import { getHeapStatistics } from 'node:v8'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Agent } from '../node/agent.js'
@@ -87,6 +88,8 @@ export interface SimulationResult {
   summary: Summary
   wallMs: number
   peakRssBytes: number
+  /** V8's heap limit of the process that ran it: a run holding more ends out of memory (src/sim/simProcess.ts). */
+  heapLimitBytes: number
 }
 
 /** Real time the system may stay busy at one simulated instant (planning an event for thousands of customers) before the run fails. */
@@ -184,7 +187,8 @@ export async function simulate (init: SimulationInit = {}): Promise<SimulationRe
       agents,
       summary: summarise(agents),
       wallMs: performance.now() - wallStart,
-      peakRssBytes: Math.max(peakRss, process.memoryUsage.rss())
+      peakRssBytes: Math.max(peakRss, process.memoryUsage.rss()),
+      heapLimitBytes: getHeapStatistics().heap_size_limit
     }
   } finally {
     await Promise.allSettled(nodes.map(async n => { await n.fleet.stop() }))
