@@ -133,7 +133,8 @@ export class CustomerSessions {
 
   /** A customer no session knows of (not yet registered) may be dispatched; a lapsed one may not. */
   dispatchable (venId: string): boolean {
-    return this.view(venId)?.state !== 'lapsed'
+    // The one state of `view` that matters, without building the view: asked per customer and decision.
+    return this.live.get(venId)?.actor.getSnapshot().matches({ registered: { reports: 'lapsed' } }) !== true
   }
 
   /** The customers an event dispatches now; those it no longer dispatches are released. */

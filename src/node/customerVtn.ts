@@ -20,7 +20,6 @@ import type { PayloadHandler } from '../openadr/transport.js'
 import { timerAt, type Clock } from '../util/clock.js'
 import type { CustomerChannel, CustomerDispatch } from './agentChannels.js'
 import type { CustomerBook } from './agentCustomers.js'
-import { sameSeries } from '../util/series.js'
 import {
   capabilitiesOf, offeredMarketContexts, parseCustomerReport, requestCustomerReports, type CapabilityValues, type ParsedReport, type ReportPeriods
 } from './reportNames.js'
@@ -71,20 +70,34 @@ function splitEventId (eventID: string): { eventId: string, venId: string } | un
   return at <= 0 ? undefined : { eventId: eventID.slice(0, at), venId: eventID.slice(at + 1) }
 }
 
-function dispatchSignal (d: CustomerDispatch): EventSignal {
-  return {
-    signalName: 'LOAD_DISPATCH',
-    signalType: 'setpoint',
-    signalID: dispatchSignalID,
-    itemBase: powerRealKw(),
-    intervals: d.setpointsKw.map((kw, t) => ({ durationMs: d.intervalMs, uid: String(t), values: [kw] }))
-  }
+/** Interval uids by index: every dispatch of a node's customers numbers its intervals from 0. */
+const intervalUids: string[] = []
+
+function intervalUid (t: number): string {
+  return intervalUids[t] ??= String(t)
 }
 
-/** Whether the event's one signal already holds these setpoints (compared as numbers: a re-dispatch asks for each changed customer). */
-const sameSignal = (a: EventSignal[], b: EventSignal): boolean => {
-  const held = a.length === 1 ? a[0] : undefined
-  return held !== undefined && held.intervals.length === b.intervals.length && held.intervals.every((i, k) => sameSeries(i.values, b.intervals[k]?.values))
+function dispatchSignal (d: CustomerDispatch): EventSignal {
+  const intervals: EventSignal['intervals'] = []
+  for (let t = 0; t < d.setpointsKw.length; t++) intervals.push({ durationMs: d.intervalMs, uid: intervalUid(t), values: [d.setpointsKw[t] as number] })
+  return { signalName: 'LOAD_DISPATCH', signalType: 'setpoint', signalID: dispatchSignalID, itemBase: powerRealKw(), intervals }
+}
+
+/**
+ * Whether the event's one signal already holds these setpoints, one value per interval (compared as numbers:
+ * a re-dispatch asks for each changed customer); read off the dispatch, before a signal is built for it.
+ */
+function sameSetpoints (signals: EventSignal[], setpointsKw: readonly number[]): boolean {
+  const held = signals.length === 1 ? signals[0] : undefined
+  if (held === undefined || held.intervals.length !== setpointsKw.length) return false
+  for (let k = 0; k < setpointsKw.length; k++) {
+    const values = (held.intervals[k] as EventSignal['intervals'][number]).values
+    const x = values[0] as number
+    const y = setpointsKw[k] as number
+    // NaN equals NaN, as in `sameSeries`.
+    if (values.length !== 1 || (x !== y && !(Number.isNaN(x) && Number.isNaN(y)))) return false
+  }
+  return true
 }
 
 export class CustomerVtn implements CustomerChannel {
@@ -169,19 +182,18 @@ export class CustomerVtn implements CustomerChannel {
     let parked = false
     try {
       const eventID = customerEventId(dispatch.eventId, venId)
-      const signal = dispatchSignal(dispatch)
       const existing = this.vtn.event(eventID)
       let modificationNumber = 0
       if (existing === undefined) {
         await this.vtn.createEvent({
-          eventID, marketContext: dispatch.marketContext, dtstartMs: dispatch.startMs, signals: [signal], targets: { venIDs: [venId] }, responseRequired: 'always'
+          eventID, marketContext: dispatch.marketContext, dtstartMs: dispatch.startMs, signals: [dispatchSignal(dispatch)], targets: { venIDs: [venId] }, responseRequired: 'always'
         })
       } else if (existing.eventDescriptor.eventStatus === 'cancelled') {
         return 'optOut'
-      } else if (sameSignal(existing.eiEventSignals, signal)) {
+      } else if (sameSetpoints(existing.eiEventSignals, dispatch.setpointsKw)) {
         modificationNumber = existing.eventDescriptor.modificationNumber
       } else {
-        modificationNumber = (await this.vtn.modifyEvent(eventID, { signals: [signal], reason: `revision ${dispatch.modificationNumber}.${dispatch.revision}` })).eventDescriptor.modificationNumber
+        modificationNumber = (await this.vtn.modifyEvent(eventID, { signals: [dispatchSignal(dispatch)], reason: `revision ${dispatch.modificationNumber}.${dispatch.revision}` })).eventDescriptor.modificationNumber
       }
       const answered = this.answerOf(eventID, modificationNumber)
       if (answered !== undefined) return answered
@@ -277,7 +289,7 @@ export class CustomerVtn implements CustomerChannel {
     }
     const venId = stored.venID
     if (parsed.kind === 'telemetry') {
-      const readings = parsed.readings.map(r => ({ venId, ...r }))
+      const readings = parsed.readings.map(r => ({ venId, atMs: r.atMs, kw: r.kw }))
       if (readings.length > 0) this.update(async book => { await book.record(readings, { replayable: true }) })
       return
     }

@@ -166,19 +166,21 @@ export class ReportFormatError extends Error {
 const forecastNames: ReadonlySet<string> = new Set(forecastSeries)
 
 export function parseCustomerReport (report: OadrReport): ParsedReport {
-  const intervals = (report.intervals ?? []).filter(i => i.payloads.some(p => typeof p.value === 'number'))
-  const last = intervals.at(-1)
-  const endOf = (i: { dtstartMs?: number, durationMs?: number }): number => (i.dtstartMs ?? report.dtstartMs ?? 0) + (i.durationMs ?? 0)
   if (report.reportSpecifierID === telemetrySpecifierID || report.reportName === telemetryReportName) {
+    // An interval's first usage payload is its reading; an interval without one (or with no number) has none.
     const readings = []
-    for (const i of intervals) {
+    for (const i of report.intervals ?? []) {
       const p = i.payloads.find(x => x.rID === usageRid)
-      if (p !== undefined && typeof p.value === 'number') readings.push({ atMs: endOf(i), kw: p.value })
+      if (p !== undefined && typeof p.value === 'number') readings.push({ atMs: (i.dtstartMs ?? report.dtstartMs ?? 0) + (i.durationMs ?? 0), kw: p.value })
     }
     return { kind: 'telemetry', readings }
   }
-  if (report.reportSpecifierID === forecastSpecifierID) return parseForecast(report, intervals)
+  if (report.reportSpecifierID === forecastSpecifierID) return parseForecast(report)
   if (report.reportSpecifierID === capabilitiesSpecifierID) {
+    // The latest values: those of the last interval holding a number.
+    const intervals = report.intervals ?? []
+    let last: ReportInterval | undefined
+    for (let k = intervals.length - 1; k >= 0 && last === undefined; k--) if (holdsNumber(intervals[k] as ReportInterval)) last = intervals[k]
     const values: Partial<Record<CapabilityPoint, number>> = {}
     for (const p of last?.payloads ?? []) {
       if (p.rID in capabilityPoints && typeof p.value === 'number') values[p.rID as CapabilityPoint] = p.value
@@ -188,19 +190,29 @@ export function parseCustomerReport (report: OadrReport): ParsedReport {
   return { kind: 'other' }
 }
 
+/** Whether an interval holds a number: one that holds none is no step of a forecast nor the latest capabilities. */
+function holdsNumber (i: ReportInterval): boolean {
+  for (const p of i.payloads) if (typeof p.value === 'number') return true
+  return false
+}
+
 /**
  * A forecast report's intervals are its steps, one after the other at one duration (the step), each with a
- * value per series: the first starts the forecast.
+ * value per series: the first starts the forecast. Read in one pass (a forecast has a step per interval to
+ * its horizon, and comes from every customer).
  */
-function parseForecast (report: OadrReport, intervals: ReportInterval[]): Extract<ParsedReport, { kind: 'forecast' }> {
-  const first = intervals[0]
-  if (first === undefined) return { kind: 'forecast', startMs: 0, stepMs: 1, series: {} }
-  const stepMs = first.durationMs ?? 0
-  if (!(stepMs > 0)) throw new ReportFormatError('a forecast report needs intervals with a duration (the forecast step)')
-  const startMs = first.dtstartMs ?? report.dtstartMs ?? 0
+function parseForecast (report: OadrReport): Extract<ParsedReport, { kind: 'forecast' }> {
   const series: Partial<Record<ForecastSeries, number[]>> = {}
-  for (let k = 0; k < intervals.length; k++) {
-    const i = intervals[k] as ReportInterval
+  let stepMs = 1
+  let startMs = 0
+  let k = 0
+  for (const i of report.intervals ?? []) {
+    if (!holdsNumber(i)) continue
+    if (k === 0) {
+      stepMs = i.durationMs ?? 0
+      if (!(stepMs > 0)) throw new ReportFormatError('a forecast report needs intervals with a duration (the forecast step)')
+      startMs = i.dtstartMs ?? report.dtstartMs ?? 0
+    }
     if ((i.durationMs ?? stepMs) !== stepMs || (i.dtstartMs ?? startMs + k * stepMs) !== startMs + k * stepMs) {
       throw new ReportFormatError(`forecast step ${k} does not follow step ${k - 1} at ${stepMs} ms`)
     }
@@ -212,9 +224,10 @@ function parseForecast (report: OadrReport, intervals: ReportInterval[]): Extrac
       if (name !== 'baselineKw' && p.value < 0) throw new ReportFormatError(`forecast ${name} must be ≥ 0`)
       row.push(p.value)
     }
+    k++
   }
   for (const [name, row] of Object.entries(series)) {
-    if (row.length !== intervals.length) throw new ReportFormatError(`forecast ${name} has gaps in its steps`)
+    if (row.length !== k) throw new ReportFormatError(`forecast ${name} has gaps in its steps`)
   }
   return { kind: 'forecast', startMs, stepMs, series }
 }

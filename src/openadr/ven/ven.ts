@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import { systemClock, timerAt, type TimerHandle } from '../../util/clock.js'
 import type { Clock } from '../../util/clock.js'
-import { isMessageSender, type AnySender, type MessageHandler, type OadrServiceName, type PayloadHandler } from '../transport.js'
+import { isMessageSender, type AnySender, type MessageHandler, type OadrServiceName, type PayloadHandler, type PayloadSender } from '../transport.js'
 import type { MessageOf, OadrMessage, OadrMessageType } from '../model/message.js'
 import type { EiEvent, EventResponse, OptType } from '../model/event.js'
 import type { OadrCreateOpt, OptReason } from '../model/opt.js'
@@ -64,7 +64,7 @@ export class Ven extends EventEmitter<VenEvents> {
       offered: init.reports ?? [],
       ...(components.readReport === undefined ? {} : { readReport: components.readReport }),
       ...(components.readProjection === undefined ? {} : { readProjection: components.readProjection }),
-      send: async report => { await this.sendReport(report) },
+      send: report => this.sendReport(report),
       onError: err => { this.fail(err) }
     })
     this.handler = async (_service, xml) => await this.handlePush(xml)
@@ -364,9 +364,13 @@ export class Ven extends EventEmitter<VenEvents> {
     return this.currentVenID
   }
 
-  private async send (service: OadrServiceName, message: OadrMessage): Promise<OadrMessage> {
-    if (isMessageSender(this.sender)) return await this.sender.sendMessage(service, message)
-    return decodePayload(await this.sender.send(service, encodePayload(message)))
+  /** The sender's promise itself when it carries messages (every request and poll goes through here). */
+  private send (service: OadrServiceName, message: OadrMessage): Promise<OadrMessage> {
+    return isMessageSender(this.sender) ? this.sender.sendMessage(service, message) : this.sendPayload(this.sender, service, message)
+  }
+
+  private async sendPayload (sender: PayloadSender, service: OadrServiceName, message: OadrMessage): Promise<OadrMessage> {
+    return decodePayload(await sender.send(service, encodePayload(message)))
   }
 
   /** Sends a request and insists on an answer of type `expected` with response code 200. */

@@ -172,7 +172,8 @@ export async function handleIncoming (ctx: VtnContext, service: OadrServiceName,
           continue
         }
         const stored = { venID, receivedAtMs: now, report }
-        await state.addReport(stored)
+        // A VTN that keeps no reports has nothing to wait for: no turn of the event loop per report.
+        if (state.storeReports) await state.addReport(stored)
         ctx.emit('report', stored)
       }
       // A report this VTN cancelled is refused by cancelling it again in the answer, so the VEN stops.
@@ -224,7 +225,8 @@ export async function handleIncoming (ctx: VtnContext, service: OadrServiceName,
     case 'oadrPoll': {
       state.authorise(message.venID, peer.fingerprint)
       if (!state.registrations.has(message.venID)) return { type: 'oadrRequestReregistration', venID: message.venID }
-      const next = await state.takeNext(message.venID)
+      // Most polls find nothing: those are answered without a turn through the queue's write.
+      const next = state.hasNext(message.venID) ? await state.takeNext(message.venID) : undefined
       if (next === undefined) return { type: 'oadrResponse', eiResponse: ok(''), venID: message.venID }
       await ctx.delivered(message.venID, next)
       return next

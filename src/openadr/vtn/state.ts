@@ -222,9 +222,10 @@ export class VtnState {
     await this.store.put('requests', r.request.reportRequestID, r)
   }
 
+  /** Keeps a received report for `readReports`; the caller skips it when `storeReports` is off. */
   async addReport (stored: StoredReport): Promise<void> {
     const key = [stored.venID, stored.report.reportRequestID, String(stored.receivedAtMs).padStart(15, '0'), String(this.reportSeq++).padStart(9, '0')].join(sep)
-    if (this.storeReports) await this.store.put('reports', key, stored)
+    await this.store.put('reports', key, stored)
   }
 
   async readReports (venID: string, reportRequestID?: string): Promise<StoredReport[]> {
@@ -253,6 +254,11 @@ export class VtnState {
     const queue = [...(this.outbox.get(venID) ?? []), message]
     this.outbox.set(venID, queue)
     await this.store.put('outbox', venID, queue)
+  }
+
+  /** Whether anything waits for a VEN (`takeNext` would give a message). */
+  hasNext (venID: string): boolean {
+    return this.distributePending.has(venID) || (this.outbox.get(venID)?.length ?? 0) > 0
   }
 
   /** The next message for a VEN (a pending distribute first), removed from its queue. */

@@ -58,7 +58,7 @@ export class Vtn extends EventEmitter<VtnEvents> {
       delivered: async (venID, message) => { await this.afterDelivery(venID, message) }
     }
     this.handler = async (service, xml, peer) => await this.handle(service, xml, peer)
-    this.messageHandler = async (service, message, peer) => await this.handleMessage(service, message, peer)
+    this.messageHandler = (service, message, peer) => this.handleMessage(service, message, peer)
   }
 
   async start (): Promise<void> {
