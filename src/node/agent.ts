@@ -2,7 +2,8 @@
  * The agent: one virtual node. It runs one DR-event actor (src/machines/drEvent.ts) per event, with the
  * decisions of agentDecisions.ts, and owns what makes them durable:
  * - every transition is appended to the event's audit trail, in the same atomic batch as the actor's
- *   persisted snapshot (eventSnapshot.ts; with the rows of its plan that changed, kept apart: planRows.ts)
+ *   persisted snapshot (eventSnapshot.ts; with the rows of its plan that changed, kept apart: planRows.ts,
+ *   and its large context fields that changed, kept apart: contextParts.ts)
  *   and its summary (table `events`), before any effect of the transition goes out:
  *   effect actions wait in an outbox stored in that same batch (table `meta`, keys `outbox:…`) and are deleted once sent, so
  *   an effect the process died before sending (or that failed) is sent on the next start; invoked actors
@@ -35,6 +36,7 @@ import type { WorkerPool } from './workerPool.js'
 import { CustomerModels } from './customerModels.js'
 import { CustomerSessions } from './customerSessions.js'
 import { PlanRows } from './planRows.js'
+import { ContextParts } from './contextParts.js'
 import { persistedEvent, restoredEvent } from './eventSnapshot.js'
 import { WindowSeries } from './windowSeries.js'
 import type { DispatchPlan as SolvedDispatch, DispatchProblem } from '../actors/dispatch/index.js'
@@ -122,6 +124,8 @@ export class Agent {
   readonly sessions: CustomerSessions
   /** The setpoint rows of live events' plans, stored apart from their snapshots. */
   private readonly planRows: PlanRows
+  /** The large context fields of live events, stored apart from their snapshots when they change. */
+  private readonly contextParts: ContextParts
   readonly port: InterMatchmakingPort
   audit!: AuditTrail
   private readonly clock: Clock
@@ -152,6 +156,7 @@ export class Agent {
     this.store = new Store({ dataDir: config.dataDir })
     this.book = new CustomerBook(this.store)
     this.planRows = new PlanRows(this.store)
+    this.contextParts = new ContextParts(this.store)
     const baseline = this.book.expectedKw
     this.book.expectedKw = (c, atMs) => this.setpointAt(c.venId, atMs) ?? baseline(c, atMs)
     this.scheduler = new Scheduler({}, { store: this.store, clock: this.clock, logger: this.log })
@@ -210,7 +215,8 @@ export class Agent {
     for (const [key, persisted] of await snapshots.entries({ gte: 'event:', lt: 'event:\uffff' })) {
       const summary = this.summaries.get(key.slice('event:'.length))
       if (summary?.status !== 'active') continue
-      const snapshot = restoredEvent(await this.planRows.restore(summary.eventId, persisted.snapshot))
+      const whole = await this.contextParts.restore(summary.eventId, persisted.snapshot)
+      const snapshot = restoredEvent(await this.planRows.restore(summary.eventId, whole))
       this.spawn(persisted.input, snapshot as SnapshotFrom<typeof drEventMachine>, summary.state)
     }
     this.scheduler.on('dr-wait', async fire => {
@@ -521,9 +527,11 @@ export class Agent {
     records: TransitionRecord[], effects: Effect[], planBefore: DispatchPlan | null): Promise<void> {
     const pending = effects.map(effect => ({ key: `outbox:${eventId}\0${String(this.outboxSeq++).padStart(12, '0')}`, effect }))
     const split = this.planRows.split(eventId, snapshot)
+    const parts = this.contextParts.split(eventId, snapshot, split.snapshot)
     const ops: StoreOp[] = [
-      this.store.table<PersistedEvent>('snapshots').putOp(`event:${eventId}`, { input, snapshot: split.snapshot }),
+      this.store.table<PersistedEvent>('snapshots').putOp(`event:${eventId}`, { input, snapshot: parts.snapshot }),
       ...split.ops,
+      ...parts.ops,
       this.store.table<EventSummary>('events').putOp(eventId, summary),
       ...pending.map(p => this.outbox.putOp(p.key, { eventId, effect: p.effect }))
     ]
@@ -534,6 +542,7 @@ export class Agent {
       await this.audit.append(eventId, { event: r.event.type, stateBefore: r.from, stateAfter: r.to, decision }, i === records.length - 1 ? ops : [])
     }
     split.committed()
+    parts.committed()
     this.summaries.set(eventId, summary)
     if (summary.status !== 'active') await this.ledger.release(holderOf(eventId))
     for (const { key, effect } of pending) {
