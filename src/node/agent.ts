@@ -36,7 +36,7 @@ import type { WorkerPool } from './workerPool.js'
 import { CustomerModels } from './customerModels.js'
 import { CustomerSessions } from './customerSessions.js'
 import { PlanRows } from './planRows.js'
-import { ContextParts } from './contextParts.js'
+import { ContextParts, type ReferringFields } from './contextParts.js'
 import { persistedEvent, restoredEvent } from './eventSnapshot.js'
 import { WindowSeries } from './windowSeries.js'
 import type { DispatchPlan as SolvedDispatch, DispatchProblem } from '../actors/dispatch/index.js'
@@ -76,6 +76,11 @@ export interface EventSummary {
 }
 
 interface PersistedEvent { input: DrEventInput, snapshot: unknown }
+
+/** A live event's summary and input hold the same objects as its context: stored as references to them (contextParts.ts). */
+const summaryParts: ReferringFields = { request: 'request', intervals: 'intervals', answer: 'decision' }
+const inputParts: ReferringFields = { request: 'request' }
+
 interface PendingEffect { eventId: string, effect: Effect }
 
 export class AgentError extends Error {
@@ -209,7 +214,7 @@ export class Agent {
     await this.book.start()
     await this.customers.recover?.()
     this.reliability = (await this.store.table<ReliabilityBook>('meta').get('reliability')) ?? {}
-    for (const s of await this.store.table<EventSummary>('events').values()) this.summaries.set(s.eventId, s)
+    for (const s of await this.store.table<EventSummary>('events').values()) this.summaries.set(s.eventId, await this.contextParts.resolve(s.eventId, s, summaryParts))
     await this.sendStoredEffects()
     const snapshots = this.store.table<PersistedEvent>('snapshots')
     for (const [key, persisted] of await snapshots.entries({ gte: 'event:', lt: 'event:\uffff' })) {
@@ -217,7 +222,7 @@ export class Agent {
       if (summary?.status !== 'active') continue
       const whole = await this.contextParts.restore(summary.eventId, persisted.snapshot)
       const snapshot = restoredEvent(await this.planRows.restore(summary.eventId, whole))
-      this.spawn(persisted.input, snapshot as SnapshotFrom<typeof drEventMachine>, summary.state)
+      this.spawn(await this.contextParts.resolve(summary.eventId, persisted.input, inputParts), snapshot as SnapshotFrom<typeof drEventMachine>, summary.state)
     }
     this.scheduler.on('dr-wait', async fire => {
       const resolve = this.waiters.get(fire.id)
@@ -529,10 +534,10 @@ export class Agent {
     const split = this.planRows.split(eventId, snapshot)
     const parts = this.contextParts.split(eventId, snapshot, split.snapshot)
     const ops: StoreOp[] = [
-      this.store.table<PersistedEvent>('snapshots').putOp(`event:${eventId}`, { input, snapshot: parts.snapshot }),
+      this.store.table<PersistedEvent>('snapshots').putOp(`event:${eventId}`, { input: parts.refer(input, inputParts), snapshot: parts.snapshot }),
       ...split.ops,
       ...parts.ops,
-      this.store.table<EventSummary>('events').putOp(eventId, summary),
+      this.store.table<EventSummary>('events').putOp(eventId, parts.refer(summary, summaryParts)),
       ...pending.map(p => this.outbox.putOp(p.key, { eventId, effect: p.effect }))
     ]
     if (records.length === 0) await this.store.batch(ops)

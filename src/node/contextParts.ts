@@ -12,11 +12,19 @@
  * process (after a restart) is never the same object, so it is written again. A restored snapshot gets
  * its fields back before anything else reads it. A finished event's snapshot, never restored, is stored
  * whole and its fields deleted.
+ *
+ * Other records stored in the same batch may refer to these fields too (`refer`): the event's summary
+ * (table `events`) holds its request, intervals and answer, and the snapshot's input its request, the same
+ * objects; `resolve` puts them back.
  */
 import { Table, type Store, type StoreOp } from '../store/index.js'
 
 /** The fields stored apart: those that are large and change less often than the snapshot is stored. */
 export const partFields = ['request', 'decision', 'plan', 'measurement', 'intervals'] as const
+export type PartField = typeof partFields[number]
+
+/** For each field of a record that may refer to a field stored apart, the name of that context field. */
+export type ReferringFields = Record<string, PartField>
 
 /** Stands in a stored snapshot for the context's field of that name, stored apart. */
 interface StoredApart { storedApart: string }
@@ -50,15 +58,17 @@ export class ContextParts {
    * planRows.ts), whose fields are written. `committed()` must be called once they are written; until
    * then the fields count as not stored, and the next transition writes them.
    */
-  split (eventId: string, persisted: unknown, toStore: unknown): { snapshot: unknown, ops: StoreOp[], committed: () => void } {
+  split (eventId: string, persisted: unknown, toStore: unknown): Split {
     const before = this.stored.get(eventId) ?? new Map<string, unknown>()
     const snap = toStore as SnapshotShape
     const source = (persisted as SnapshotShape).context
     if (snap.status !== 'active' || snap.context === undefined || source === undefined) {
       const ops = [...before.keys()].map(field => this.table.delOp(partKey(eventId, field)))
-      return { snapshot: toStore, ops, committed: () => { this.stored.delete(eventId) } }
+      return { snapshot: toStore, ops, committed: () => { this.stored.delete(eventId) }, refer: record => record }
     }
     const after = new Map<string, unknown>()
+    /** The fields stored as the actor holds them (not the plan, whose rows are taken out), by which other records may refer to them. */
+    const referable = new Map<unknown, string>()
     const ops: StoreOp[] = []
     const context: Record<string, unknown> = { ...snap.context }
     for (const field of partFields) {
@@ -67,17 +77,37 @@ export class ContextParts {
       if (value === null || typeof value !== 'object') continue
       after.set(field, value)
       if (before.get(field) !== value) ops.push(this.table.putOp(partKey(eventId, field), snap.context[field]))
+      if (snap.context[field] === value) referable.set(value, field)
       context[field] = { storedApart: field } satisfies StoredApart
     }
     for (const field of before.keys()) if (!after.has(field)) ops.push(this.table.delOp(partKey(eventId, field)))
-    return { snapshot: { ...snap, context }, ops, committed: () => { this.stored.set(eventId, after) } }
+    const refer = <R extends object>(record: R, fields: ReferringFields): R => {
+      let out: Record<string, unknown> | undefined
+      for (const [key, field] of Object.entries(fields)) {
+        const value = (record as Record<string, unknown>)[key]
+        if (value !== undefined && referable.get(value) === field) (out ??= { ...record } as Record<string, unknown>)[key] = { storedApart: field } satisfies StoredApart
+      }
+      return (out ?? record) as R
+    }
+    return { snapshot: { ...snap, context }, ops, committed: () => { this.stored.set(eventId, after) }, refer }
+  }
+
+  /** A record stored with `refer` with its fields back (one that refers to none comes back as it is). */
+  async resolve<R extends object> (eventId: string, record: R, fields: ReferringFields): Promise<R> {
+    const referring = Object.entries(fields).filter(([key, field]) => isStoredApart((record as Record<string, unknown>)[key], field))
+    if (referring.length === 0) return record
+    const parts = await this.parts(eventId)
+    const out: Record<string, unknown> = { ...record } as Record<string, unknown>
+    for (const [key, field] of referring) {
+      if (!parts.has(field)) throw new ContextPartsError(`event ${eventId}: the stored field ${field} is missing`)
+      out[key] = parts.get(field)
+    }
+    return out as R
   }
 
   /** The stored snapshot with its fields back (a snapshot stored whole comes back as it is). */
   async restore (eventId: string, stored: unknown): Promise<unknown> {
-    const parts = new Map<string, unknown>()
-    const prefix = partKey(eventId, '')
-    for (const [key, value] of await this.table.entries(Table.prefixRange(prefix))) parts.set(key.slice(prefix.length), value)
+    const parts = await this.parts(eventId)
     this.stored.set(eventId, parts)
     const snap = stored as SnapshotShape
     if (snap.context === undefined) return stored
@@ -89,6 +119,22 @@ export class ContextParts {
     }
     return { ...snap, context }
   }
+
+  private async parts (eventId: string): Promise<Map<string, unknown>> {
+    const parts = new Map<string, unknown>()
+    const prefix = partKey(eventId, '')
+    for (const [key, value] of await this.table.entries(Table.prefixRange(prefix))) parts.set(key.slice(prefix.length), value)
+    return parts
+  }
+}
+
+/** What a transition stores of its snapshot; see `ContextParts.split`. */
+export interface Split {
+  snapshot: unknown
+  ops: StoreOp[]
+  committed: () => void
+  /** The record with each of `fields` that holds the object stored apart for its context field replaced by a reference to it. */
+  refer: <R extends object>(record: R, fields: ReferringFields) => R
 }
 
 function isStoredApart (value: unknown, field: string): value is StoredApart {

@@ -97,6 +97,25 @@ describe('context parts: a live event stores its large context fields apart, whe
     assert.equal((await commit(parts, 'E1', snapshot)).written.length, 3)
   })
 
+  it('a record stored in the same batch refers to the fields stored apart that it holds, and resolves back', async () => {
+    const parts = new ContextParts(store)
+    const context: Context = { ...start, plan: { setpointsKw: { a: [1, 2] } } }
+    const actorSnapshot = snapshotOf(context)
+    // The plan is stored with its rows taken out: not the actor's object, so nothing refers to it.
+    const split = parts.split('E1', actorSnapshot, snapshotOf({ ...context, plan: { setpointsKw: { a: null } } }))
+    const summary = { eventId: 'E1', request: context.request, intervals: [{ index: 0, deliveredKw: 3 }], answer: context.decision, plan: context.plan, state: 'active' }
+    const fields = { request: 'request', intervals: 'intervals', answer: 'decision', plan: 'plan' } as const
+    const stored = split.refer(summary, fields)
+    assert.deepEqual(stored, { ...summary, request: { storedApart: 'request' }, answer: { storedApart: 'decision' } }, 'only the same objects are referred to')
+    await store.batch([store.table('events').putOp('E1', stored), ...split.ops])
+    split.committed()
+    assert.deepEqual(await new ContextParts(store).resolve('E1', json(await store.table('events').get('E1')) as object, fields), json(summary))
+    assert.equal(await parts.resolve('E1', summary, fields), summary, 'a record stored whole comes back as it is')
+    // A finished event's records are stored whole.
+    const done = parts.split('E1', snapshotOf(context, 'done'), snapshotOf(context, 'done'))
+    assert.equal(done.refer(summary, fields), summary)
+  })
+
   it('a snapshot whose stored field is missing is refused, not restored without it', async () => {
     const parts = new ContextParts(store)
     const { stored } = await commit(parts, 'E1', snapshotOf(start))
