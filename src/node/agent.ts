@@ -2,7 +2,8 @@
  * The agent: one virtual node. It runs one DR-event actor (src/machines/drEvent.ts) per event, with the
  * decisions of agentDecisions.ts, and owns what makes them durable:
  * - every transition is appended to the event's audit trail, in the same atomic batch as the actor's
- *   persisted snapshot (eventSnapshot.ts; with the rows of its plan that changed, kept apart: planRows.ts)
+ *   persisted snapshot (eventSnapshot.ts; with the rows of its plan that changed, kept apart: planRows.ts,
+ *   and its large context fields that changed, kept apart: contextParts.ts)
  *   and its summary (table `events`), before any effect of the transition goes out:
  *   effect actions wait in an outbox stored in that same batch (table `meta`, keys `outbox:…`) and are deleted once sent, so
  *   an effect the process died before sending (or that failed) is sent on the next start; invoked actors
@@ -35,6 +36,7 @@ import type { WorkerPool } from './workerPool.js'
 import { CustomerModels } from './customerModels.js'
 import { CustomerSessions } from './customerSessions.js'
 import { PlanRows } from './planRows.js'
+import { ContextParts, type ReferringFields } from './contextParts.js'
 import { persistedEvent, restoredEvent } from './eventSnapshot.js'
 import { WindowSeries } from './windowSeries.js'
 import type { DispatchPlan as SolvedDispatch, DispatchProblem } from '../actors/dispatch/index.js'
@@ -74,6 +76,11 @@ export interface EventSummary {
 }
 
 interface PersistedEvent { input: DrEventInput, snapshot: unknown }
+
+/** A live event's summary and input hold the same objects as its context: stored as references to them (contextParts.ts). */
+const summaryParts: ReferringFields = { request: 'request', intervals: 'intervals', answer: 'decision' }
+const inputParts: ReferringFields = { request: 'request' }
+
 interface PendingEffect { eventId: string, effect: Effect }
 
 export class AgentError extends Error {
@@ -122,6 +129,8 @@ export class Agent {
   readonly sessions: CustomerSessions
   /** The setpoint rows of live events' plans, stored apart from their snapshots. */
   private readonly planRows: PlanRows
+  /** The large context fields of live events, stored apart from their snapshots when they change. */
+  private readonly contextParts: ContextParts
   readonly port: InterMatchmakingPort
   audit!: AuditTrail
   private readonly clock: Clock
@@ -152,6 +161,7 @@ export class Agent {
     this.store = new Store({ dataDir: config.dataDir })
     this.book = new CustomerBook(this.store)
     this.planRows = new PlanRows(this.store)
+    this.contextParts = new ContextParts(this.store)
     const baseline = this.book.expectedKw
     this.book.expectedKw = (c, atMs) => this.setpointAt(c.venId, atMs) ?? baseline(c, atMs)
     this.scheduler = new Scheduler({}, { store: this.store, clock: this.clock, logger: this.log })
@@ -204,14 +214,15 @@ export class Agent {
     await this.book.start()
     await this.customers.recover?.()
     this.reliability = (await this.store.table<ReliabilityBook>('meta').get('reliability')) ?? {}
-    for (const s of await this.store.table<EventSummary>('events').values()) this.summaries.set(s.eventId, s)
+    for (const s of await this.store.table<EventSummary>('events').values()) this.summaries.set(s.eventId, await this.contextParts.resolve(s.eventId, s, summaryParts))
     await this.sendStoredEffects()
     const snapshots = this.store.table<PersistedEvent>('snapshots')
     for (const [key, persisted] of await snapshots.entries({ gte: 'event:', lt: 'event:\uffff' })) {
       const summary = this.summaries.get(key.slice('event:'.length))
       if (summary?.status !== 'active') continue
-      const snapshot = restoredEvent(await this.planRows.restore(summary.eventId, persisted.snapshot))
-      this.spawn(persisted.input, snapshot as SnapshotFrom<typeof drEventMachine>, summary.state)
+      const whole = await this.contextParts.restore(summary.eventId, persisted.snapshot)
+      const snapshot = restoredEvent(await this.planRows.restore(summary.eventId, whole))
+      this.spawn(await this.contextParts.resolve(summary.eventId, persisted.input, inputParts), snapshot as SnapshotFrom<typeof drEventMachine>, summary.state)
     }
     this.scheduler.on('dr-wait', async fire => {
       const resolve = this.waiters.get(fire.id)
@@ -521,10 +532,12 @@ export class Agent {
     records: TransitionRecord[], effects: Effect[], planBefore: DispatchPlan | null): Promise<void> {
     const pending = effects.map(effect => ({ key: `outbox:${eventId}\0${String(this.outboxSeq++).padStart(12, '0')}`, effect }))
     const split = this.planRows.split(eventId, snapshot)
+    const parts = this.contextParts.split(eventId, snapshot, split.snapshot)
     const ops: StoreOp[] = [
-      this.store.table<PersistedEvent>('snapshots').putOp(`event:${eventId}`, { input, snapshot: split.snapshot }),
+      this.store.table<PersistedEvent>('snapshots').putOp(`event:${eventId}`, { input: parts.refer(input, inputParts), snapshot: parts.snapshot }),
       ...split.ops,
-      this.store.table<EventSummary>('events').putOp(eventId, summary),
+      ...parts.ops,
+      this.store.table<EventSummary>('events').putOp(eventId, parts.refer(summary, summaryParts)),
       ...pending.map(p => this.outbox.putOp(p.key, { eventId, effect: p.effect }))
     ]
     if (records.length === 0) await this.store.batch(ops)
@@ -534,6 +547,7 @@ export class Agent {
       await this.audit.append(eventId, { event: r.event.type, stateBefore: r.from, stateAfter: r.to, decision }, i === records.length - 1 ? ops : [])
     }
     split.committed()
+    parts.committed()
     this.summaries.set(eventId, summary)
     if (summary.status !== 'active') await this.ledger.release(holderOf(eventId))
     for (const { key, effect } of pending) {

@@ -6,14 +6,16 @@
  *
  * A reservation is held by a `holder` (by convention `event:<eventId>` or `promise:<requestId>`) on one
  * customer over a window of equal intervals (absolute start, kW up and down per interval). A peer promise
- * reserves on the customers that will deliver it. Reservations live in the store (table `reservations`)
- * and are released on completion or cancellation, or lapse at `expiresAtMs` (an offer a peer never took).
+ * reserves on the customers that will deliver it. Reservations live in the store (table `reservations`,
+ * a dispatch's kW up and down as one series: storedReservation.ts) and are released on completion or
+ * cancellation, or lapse at `expiresAtMs` (an offer a peer never took).
  * `reserve()` is all-or-nothing and serialised with every other change, so two overlapping events can
  * never both take the same kW.
  */
 import { pino, type Logger } from 'pino'
 import type { Clock } from '../util/clock.js'
 import type { Store, StoreOp, Table } from '../store/index.js'
+import { reservationOf, storedReservation, type StoredReservation } from './storedReservation.js'
 
 export interface LedgerWindow {
   /** Start of the first interval, epoch ms. */
@@ -125,12 +127,13 @@ export class ReservationLedger {
     this.log = components.logger ?? pino({ level: 'silent' })
   }
 
-  private get table (): Table<Reservation> { return this.store.table<Reservation>('reservations') }
+  private get table (): Table<StoredReservation> { return this.store.table<StoredReservation>('reservations') }
 
   /** Loads the stored reservations, dropping lapsed ones. */
   async start (): Promise<void> {
     const lapsed: StoreOp[] = []
-    for (const r of await this.table.values()) {
+    for (const stored of await this.table.values()) {
+      const r = reservationOf(stored)
       if (this.lapsed(r)) lapsed.push(this.table.delOp(r.id))
       else this.index(r)
     }
@@ -209,7 +212,7 @@ export class ReservationLedger {
         }
         pending.set(r.customerId, [...ahead, r])
       }
-      await this.store.batch([...superseded.map(r => this.table.delOp(r.id)), ...made.map(r => this.table.putOp(r.id, r)),
+      await this.store.batch([...superseded.map(r => this.table.delOp(r.id)), ...made.map(r => this.table.putOp(r.id, storedReservation(r))),
         ...(options.also ?? [])])
       for (const r of superseded) this.unindex(r)
       for (const r of made) this.index(r)
