@@ -1,7 +1,7 @@
 /**
  * How `adrmesh simulate` is started (bin/node re-runs itself with these V8 flags, as it does for `adrmesh
  * node`; heap sizes are read only when a process starts). A simulation holds every node and customer of the
- * run in one process: at issue 6's 20 × 5,000 × 96 its live heap is ~11 GiB (`npm run bench -- simulate`
+ * run in one process: at issue 6's 20 × 5,000 × 96 its live heap is ~10 GiB (`npm run bench -- simulate`
  * projects it), past V8's default limit of ~4 GiB on this machine, so the run would end out of memory.
  *
  * - `--max-old-space-size`: three quarters of the machine's memory. A limit far above what a run holds costs
