@@ -33,6 +33,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { simulate } from '../src/sim/run.js'
 import { leadIntervals, type SimTransport } from '../src/sim/nodes.js'
+import { simulateYoungGenerationFlag } from '../src/sim/simProcess.js'
 
 interface Case { agents: number, customers: number, intervals: number, checks: number, transport: SimTransport, childFlags: string[], heapSamples: number }
 
@@ -134,7 +135,7 @@ export async function run (argv: string[]): Promise<void> {
     intervals: Number(option(argv, '--intervals') ?? 96),
     checks: Number(option(argv, '--checks') ?? 2),
     transport: (option(argv, '--transport') ?? 'objects') as SimTransport,
-    childFlags: (option(argv, '--child-flags') ?? '--max-semi-space-size=32').split(' ').filter(f => f !== ''),
+    childFlags: (option(argv, '--child-flags') ?? simulateYoungGenerationFlag).split(' ').filter(f => f !== ''),
     heapSamples: Number(option(argv, '--heap-samples') ?? 1)
   }
   const results: Measured[] = []

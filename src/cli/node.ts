@@ -9,7 +9,7 @@ import { randomInt } from 'node:crypto'
 import { pino } from 'pino'
 import { Agent } from '../node/agent.js'
 import { ApiServer } from '../node/apiServer.js'
-import { CustomerVtn } from '../node/customerVtn.js'
+import { CustomerVtn, customerVtnInitOf } from '../node/customerVtn.js'
 import { UpstreamVen } from '../node/upstreamVen.js'
 import { WorkerPool } from '../node/workerPool.js'
 import { AgentDashboardView, Dashboard } from '../dashboard/index.js'
@@ -46,7 +46,7 @@ export async function run (argv: string[]): Promise<number> {
   const log = pino({ level: config.logLevel, base: { nodeId: config.nodeId } })
   // The only place the wall clock enters: everything below reads this clock.
   const clock: Clock = config.timeScale === 1 ? systemClock : new ScaledClock(systemClock.now(), config.timeScale)
-  const customers = new CustomerVtn({ vtnID: config.nodeId, dataDir: config.dataDir, pollFreqMs: config.customerPollMs, reportPeriods: { forecastMs: config.forecastReportMs, capabilitiesMs: config.capabilitiesReportMs } }, { clock, logger: log })
+  const customers = new CustomerVtn(customerVtnInitOf(config), { clock, logger: log })
   let upstream: UpstreamVen | undefined
   try {
     upstream = config.upstreamTransport === 'xmpp'

@@ -20,6 +20,7 @@ import type { PayloadHandler } from '../openadr/transport.js'
 import { timerAt, type Clock } from '../util/clock.js'
 import type { CustomerChannel, CustomerDispatch } from './agentChannels.js'
 import type { CustomerBook } from './agentCustomers.js'
+import type { NodeConfig } from './config.js'
 import {
   capabilitiesOf, offeredMarketContexts, parseCustomerReport, requestCustomerReports, type CapabilityValues, type ParsedReport, type ReportPeriods
 } from './reportNames.js'
@@ -48,6 +49,16 @@ export interface CustomerVtnInit {
    * @default each report's sampling period
    */
   reportPeriods?: ReportPeriods
+}
+
+/** The customer-facing VTN a node's configuration asks for (its id, data directory, poll period and report periods). */
+export function customerVtnInitOf (config: NodeConfig): CustomerVtnInit {
+  return {
+    vtnID: config.nodeId,
+    dataDir: config.dataDir,
+    pollFreqMs: config.customerPollMs,
+    reportPeriods: { forecastMs: config.forecastReportMs, capabilitiesMs: config.capabilitiesReportMs }
+  }
 }
 
 export interface CustomerVtnComponents {

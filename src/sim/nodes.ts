@@ -14,7 +14,7 @@ import { generateKeyPairFromSeed, privateKeyToProtobuf } from '@libp2p/crypto/ke
 import { pino } from 'pino'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { Agent } from '../node/agent.js'
-import { CustomerVtn } from '../node/customerVtn.js'
+import { CustomerVtn, customerVtnInitOf } from '../node/customerVtn.js'
 import { UpstreamVen } from '../node/upstreamVen.js'
 import { defaultConfig, type Matchmaking, type NodeConfig } from '../node/config.js'
 import type { Vtn } from '../openadr/vtn/vtn.js'
@@ -115,7 +115,7 @@ export async function startNode (i: number, s: NodeSetup): Promise<SimNode> {
   }
   // No simulated node crashes (--kill-node stops one): what its customers report is stored by the book, in
   // bulk, not also by the VTN report by report.
-  const customerVtn = new CustomerVtn({ vtnID: nodeId, dataDir: config.dataDir, pollFreqMs: pollMs, storeReports: false, reportPeriods: { forecastMs: config.forecastReportMs, capabilitiesMs: config.capabilitiesReportMs } }, { clock, logger: silent })
+  const customerVtn = new CustomerVtn({ ...customerVtnInitOf(config), storeReports: false }, { clock, logger: silent })
   const upstream = new UpstreamVen({ upstreamUrl: 'local://utility', venName: `agent-${i}`, telemetryPeriodMs: pollMs, pollFreqMs: pollMs },
     { clock, logger: silent, sender: localSender(s.utility.handler) })
   // The port `adrmesh node` gives its agent (src/node/mesh.ts): forwarding rules, fallback to the next fellow

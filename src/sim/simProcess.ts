@@ -14,10 +14,12 @@
 
 const oldSpaceFlag = '--max-old-space-size'
 const semiSpaceFlag = '--max-semi-space-size'
+/** The young generation of a simulation, here and in the bench's children. */
+export const simulateYoungGenerationFlag = `${semiSpaceFlag}=32`
 
 /** The flags for a machine with `totalMemBytes` of memory. */
 export function simulateV8Flags (totalMemBytes: number): string[] {
-  return [`${oldSpaceFlag}=${Math.floor(totalMemBytes * 0.75 / 2 ** 20)}`, `${semiSpaceFlag}=32`]
+  return [`${oldSpaceFlag}=${Math.floor(totalMemBytes * 0.75 / 2 ** 20)}`, simulateYoungGenerationFlag]
 }
 
 /** Whether the process was started with heap sizes of its own (flags or NODE_OPTIONS): then they are the user's. */
